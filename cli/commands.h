@@ -1,0 +1,19 @@
+// The subcommands. Each lives in its own cmd_*.cc file and registers itself
+// on the application; app.cc holds the table that lists them.
+#ifndef OVA2VIRT_CLI_COMMANDS_H_
+#define OVA2VIRT_CLI_COMMANDS_H_
+
+#include "cli/context.h"
+
+namespace ova2virt::cli {
+
+using AddCommandFn = void (*)(CLI::App& app, Context& context);
+
+struct CommandEntry {
+  const char* name;
+  AddCommandFn add;
+};
+
+}  // namespace ova2virt::cli
+
+#endif  // OVA2VIRT_CLI_COMMANDS_H_

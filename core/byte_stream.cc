@@ -1,0 +1,163 @@
+#include "core/byte_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/checked_math.h"
+
+namespace ova2virt {
+
+Result<size_t> ReadUpTo(ByteSource& source, std::span<uint8_t> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ASSIGN_OR_RETURN(size_t n, source.Read(out.subspan(done)));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+
+Status ReadExactly(ByteSource& source, std::span<uint8_t> out) {
+  ASSIGN_OR_RETURN(size_t n, ReadUpTo(source, out));
+  if (n != out.size()) {
+    return CorruptError("unexpected end of data (wanted " +
+                        std::to_string(out.size()) + " bytes, got " +
+                        std::to_string(n) + ")");
+  }
+  return OkStatus();
+}
+
+Status SkipBytes(ByteSource& source, uint64_t count) {
+  uint8_t buf[64 * 1024];
+  while (count > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(count, sizeof buf));
+    ASSIGN_OR_RETURN(size_t n, source.Read({buf, want}));
+    if (n == 0) return CorruptError("unexpected end of data while skipping");
+    count -= n;
+  }
+  return OkStatus();
+}
+
+Result<uint64_t> Drain(ByteSource& source) {
+  std::vector<uint8_t> buf(256 * 1024);
+  uint64_t total = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, source.Read(buf));
+    if (n == 0) return total;
+    total += n;
+  }
+}
+
+Result<std::string> ReadAllCapped(ByteSource& source, size_t cap) {
+  std::string out;
+  uint8_t buf[16 * 1024];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, source.Read(buf));
+    if (n == 0) return out;
+    if (out.size() + n > cap) {
+      return CorruptError("larger than the limit of " + std::to_string(cap) +
+                          " bytes");
+    }
+    out.append(reinterpret_cast<const char*>(buf), n);
+  }
+}
+
+Result<uint64_t> CopyStream(ByteSource& source, ByteSink& sink) {
+  std::vector<uint8_t> buf(1024 * 1024);
+  uint64_t total = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, source.Read(buf));
+    if (n == 0) return total;
+    RETURN_IF_ERROR(sink.Write({buf.data(), n}));
+    total += n;
+  }
+}
+
+Status ReadExactlyAt(RandomAccessSource& source, uint64_t offset,
+                     std::span<uint8_t> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ASSIGN_OR_RETURN(size_t n, source.ReadAt(offset + done, out.subspan(done)));
+    if (n == 0) {
+      return CorruptError("unexpected end of data at byte " +
+                          std::to_string(offset + done) + " (size " +
+                          std::to_string(source.size()) + ")");
+    }
+    done += n;
+  }
+  return OkStatus();
+}
+
+Result<size_t> MemorySource::Read(std::span<uint8_t> out) {
+  size_t n = std::min(out.size(), data_.size() - pos_);
+  if (n) std::memcpy(out.data(), data_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+Result<size_t> MemoryRandomAccess::ReadAt(uint64_t offset,
+                                          std::span<uint8_t> out) {
+  if (offset >= data_.size()) return size_t{0};
+  size_t n = static_cast<size_t>(
+      std::min<uint64_t>(out.size(), data_.size() - offset));
+  std::memcpy(out.data(), data_.data() + offset, n);
+  return n;
+}
+
+Status StringSink::Write(std::span<const uint8_t> data) {
+  data_.append(reinterpret_cast<const char*>(data.data()), data.size());
+  return OkStatus();
+}
+
+Status MemoryBlockSink::WriteAt(uint64_t offset,
+                                std::span<const uint8_t> data) {
+  auto end = CheckedAdd<uint64_t>(offset, data.size());
+  if (!end || *end > (uint64_t{1} << 34)) {
+    return FailedError("memory sink: write beyond 16 GiB");
+  }
+  if (data_.size() < *end) data_.resize(*end, '\0');
+  std::memcpy(data_.data() + offset, data.data(), data.size());
+  return OkStatus();
+}
+
+Status MemoryBlockSink::SetSize(uint64_t size) {
+  if (size > (uint64_t{1} << 34)) {
+    return FailedError("memory sink: size beyond 16 GiB");
+  }
+  data_.resize(size, '\0');
+  return OkStatus();
+}
+
+SliceRandomAccess::SliceRandomAccess(RandomAccessSource& parent,
+                                     uint64_t offset, uint64_t length)
+    : parent_(parent), offset_(offset), length_(length) {}
+
+Result<size_t> SliceRandomAccess::ReadAt(uint64_t offset,
+                                         std::span<uint8_t> out) {
+  if (offset >= length_) return size_t{0};
+  size_t n =
+      static_cast<size_t>(std::min<uint64_t>(out.size(), length_ - offset));
+  return parent_.ReadAt(offset_ + offset, out.first(n));
+}
+
+Result<size_t> SequentialReader::Read(std::span<uint8_t> out) {
+  ASSIGN_OR_RETURN(size_t n, source_.ReadAt(pos_, out));
+  pos_ += n;
+  return n;
+}
+
+Result<size_t> LimitedSource::Read(std::span<uint8_t> out) {
+  if (remaining_ == 0 || out.empty()) return size_t{0};
+  size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), remaining_));
+  ASSIGN_OR_RETURN(size_t n, inner_.Read(out.first(want)));
+  remaining_ -= n;
+  return n;
+}
+
+Result<size_t> CountingSource::Read(std::span<uint8_t> out) {
+  ASSIGN_OR_RETURN(size_t n, inner_.Read(out));
+  count_ += n;
+  return n;
+}
+
+}  // namespace ova2virt

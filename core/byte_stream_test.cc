@@ -1,0 +1,106 @@
+#include "core/byte_stream.h"
+
+#include <cerrno>
+
+#include "core/digest.h"
+#include "core/file.h"
+#include "core/io_faults.h"
+#include "tests/support/test_util.h"
+
+namespace ova2virt {
+namespace {
+
+TEST_CASE("byte streams: limited, counting, read exactly") {
+  std::string data = "0123456789";
+  MemorySource src(data);
+  LimitedSource lim(src, 4);
+  CountingSource counted(lim);
+  auto all = ReadAllCapped(counted, 100);
+  REQUIRE_OK(all);
+  CHECK(*all == "0123");
+  CHECK(counted.count() == 4);
+  uint8_t buf[10];
+  CHECK(ReadExactly(src, {buf, 6}).ok());
+  CHECK(ReadExactly(src, {buf, 1}).code() == ErrorCode::kCorrupt);
+}
+
+TEST_CASE("byte streams: read all respects its cap") {
+  std::string data(1000, 'x');
+  MemorySource src(data);
+  CHECK(ReadAllCapped(src, 999).status().code() == ErrorCode::kCorrupt);
+}
+
+TEST_CASE("byte streams: slices read within their window") {
+  std::string data = "abcdefghij";
+  MemoryRandomAccess ra(data);
+  SliceRandomAccess slice(ra, 3, 4);
+  CHECK(slice.size() == 4);
+  SequentialReader reader(slice);
+  auto all = ReadAllCapped(reader, 100);
+  REQUIRE_OK(all);
+  CHECK(*all == "defg");
+  uint8_t b[2];
+  CHECK(ReadExactlyAt(slice, 3, {b, 2}).code() == ErrorCode::kCorrupt);
+}
+
+TEST_CASE("digests: known vectors and the hashing tee") {
+  CHECK(DigestHex(DigestAlgorithm::kSha256, AsBytes("abc")) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(DigestHex(DigestAlgorithm::kSha1, AsBytes("abc")) ==
+        "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(ParseDigestName("sha512") == DigestAlgorithm::kSha512);
+  CHECK(ParseDigestName("SHA-256") == DigestAlgorithm::kSha256);
+  CHECK(!ParseDigestName("MD5"));
+  std::string data = "abc";
+  MemorySource src(data);
+  MultiHasher mh(kAllDigests);
+  HashingSource tee(src, mh);
+  REQUIRE_OK(Drain(tee));
+  auto d = mh.FinishHex();
+  CHECK(d[1].second == DigestHex(DigestAlgorithm::kSha256, AsBytes("abc")));
+  CHECK(FromHex("0aff").value() == std::vector<uint8_t>{0x0a, 0xff});
+  CHECK(!FromHex("0g"));
+  CHECK(!FromHex("abc"));
+}
+
+TEST_CASE("files: temp output appears only on commit") {
+  testing::TempDir dir;
+  std::string target = dir.Join("out.img");
+  {
+    auto t = TempOutputFile::Create(target);
+    REQUIRE_OK(t);
+    CHECK_OK((*t)->file().WriteAll(AsBytes("hello")));
+    CHECK(dir.List().size() == 1);  // only the temporary
+  }
+  CHECK(dir.List().empty());  // abandoned: removed
+  {
+    auto t = TempOutputFile::Create(target);
+    REQUIRE_OK(t);
+    CHECK_OK((*t)->file().WriteAll(AsBytes("hello")));
+    CHECK_OK((*t)->Commit());
+  }
+  CHECK(dir.List() == std::vector<std::string>{"out.img"});
+  CHECK(TempOutputFile::Create(target).status().code() == ErrorCode::kExists);
+  auto back = ReadSmallFile(target, 100);
+  REQUIRE_OK(back);
+  CHECK(*back == "hello");
+}
+
+TEST_CASE("files: injected faults fail the nth operation") {
+  testing::TempDir dir;
+  auto plan = ParseIoFaultSpec("write:2:ENOSPC");
+  REQUIRE_OK(plan);
+  auto f = File::CreateExclusive(dir.Join("f"));
+  REQUIRE_OK(f);
+  ArmIoFault(*plan);
+  CHECK_OK(f->WriteAll(AsBytes("a")));
+  Status s = f->WriteAll(AsBytes("b"));
+  CHECK(s.code() == ErrorCode::kNoSpace);
+  CHECK_OK(f->WriteAll(AsBytes("c")));
+  DisarmIoFaults();
+  CHECK(!ParseIoFaultSpec("write").ok());
+  CHECK(!ParseIoFaultSpec("chmod:1").ok());
+}
+
+}  // namespace
+}  // namespace ova2virt

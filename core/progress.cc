@@ -1,0 +1,10 @@
+#include "core/progress.h"
+
+namespace ova2virt {
+
+Progress& SilentProgress() {
+  static NoProgress silent;
+  return silent;
+}
+
+}  // namespace ova2virt

@@ -1,0 +1,375 @@
+#include "core/xml.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <pugixml.hpp>
+
+namespace ova2virt {
+namespace {
+
+constexpr std::string_view kXmlnsNs = "http://www.w3.org/2000/xmlns/";
+
+struct LineIndex {
+  std::string_view text;
+  std::vector<size_t> line_starts;
+  explicit LineIndex(std::string_view t) : text(t) {
+    line_starts.push_back(0);
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '\n') line_starts.push_back(i + 1);
+    }
+  }
+  std::pair<int, int> At(ptrdiff_t offset) const {
+    if (offset < 0) return {0, 0};
+    size_t off = static_cast<size_t>(offset);
+    auto it = std::upper_bound(line_starts.begin(), line_starts.end(), off);
+    size_t line = static_cast<size_t>(it - line_starts.begin());
+    size_t col = off - line_starts[line - 1] + 1;
+    return {static_cast<int>(line), static_cast<int>(col)};
+  }
+};
+
+std::string Loc(std::pair<int, int> lc) {
+  return "line " + std::to_string(lc.first) + ", column " +
+         std::to_string(lc.second);
+}
+
+using Scope = std::map<std::string, std::string, std::less<>>;
+
+std::pair<std::string_view, std::string_view> SplitQName(std::string_view q) {
+  size_t colon = q.find(':');
+  if (colon == std::string_view::npos) return {{}, q};
+  return {q.substr(0, colon), q.substr(colon + 1)};
+}
+
+struct Converter {
+  const XmlLimits& limits;
+  const LineIndex& index;
+  size_t elements = 0;
+
+  Status Convert(const pugi::xml_node& node, const Scope& parent_scope,
+                 int depth, XmlElement* out) {
+    if (depth > limits.max_depth) {
+      return CorruptError(Loc(index.At(node.offset_debug())) +
+                          ": elements nested deeper than " +
+                          std::to_string(limits.max_depth));
+    }
+    if (++elements > limits.max_elements) {
+      return CorruptError("more than " + std::to_string(limits.max_elements) +
+                          " elements");
+    }
+    auto lc = index.At(node.offset_debug());
+    out->line = lc.first;
+    out->column = lc.second;
+
+    // Namespace declarations on this element extend the scope.
+    Scope scope;
+    const Scope* active = &parent_scope;
+    size_t attr_count = 0;
+    for (pugi::xml_attribute a : node.attributes()) {
+      if (++attr_count > limits.max_attributes) {
+        return CorruptError(Loc(lc) + ": more than " +
+                            std::to_string(limits.max_attributes) +
+                            " attributes");
+      }
+      std::string_view name = a.name();
+      if (name == "xmlns" || name.substr(0, 6) == "xmlns:") {
+        if (active == &parent_scope) {
+          scope = parent_scope;
+          active = &scope;
+        }
+        std::string prefix(name == "xmlns" ? "" : name.substr(6));
+        scope[prefix] = a.value();
+      }
+    }
+
+    auto resolve = [&](std::string_view prefix, bool is_attribute,
+                       std::string* ns) -> Status {
+      if (prefix.empty() && is_attribute) return OkStatus();
+      if (prefix == "xml") {
+        *ns = std::string(kXmlNs);
+        return OkStatus();
+      }
+      auto it = active->find(prefix);
+      if (it == active->end()) {
+        if (prefix.empty()) return OkStatus();  // no default namespace
+        return CorruptError(Loc(lc) + ": namespace prefix " + Quote(prefix) +
+                            " is not declared");
+      }
+      *ns = it->second;
+      return OkStatus();
+    };
+
+    out->qname = node.name();
+    auto [prefix, local] = SplitQName(out->qname);
+    out->local = std::string(local);
+    RETURN_IF_ERROR(resolve(prefix, false, &out->ns));
+
+    for (pugi::xml_attribute a : node.attributes()) {
+      std::string_view name = a.name();
+      if (name == "xmlns" || name.substr(0, 6) == "xmlns:") continue;
+      XmlAttribute attr;
+      attr.qname = std::string(name);
+      auto [ap, al] = SplitQName(name);
+      attr.local = std::string(al);
+      RETURN_IF_ERROR(resolve(ap, true, &attr.ns));
+      attr.value = a.value();
+      out->attributes.push_back(std::move(attr));
+    }
+
+    for (pugi::xml_node child : node.children()) {
+      switch (child.type()) {
+        case pugi::node_element: {
+          out->children.emplace_back();
+          RETURN_IF_ERROR(
+              Convert(child, *active, depth + 1, &out->children.back()));
+          break;
+        }
+        case pugi::node_pcdata:
+        case pugi::node_cdata:
+          out->text.append(child.value());
+          break;
+        default:
+          break;  // comments, processing instructions
+      }
+    }
+    return OkStatus();
+  }
+};
+
+}  // namespace
+
+bool XmlElement::Is(std::string_view ns_uri,
+                    std::string_view local_name) const {
+  return local == local_name && (ns_uri == kAnyNs || ns == ns_uri);
+}
+
+const XmlElement* XmlElement::Child(std::string_view ns_uri,
+                                    std::string_view local_name) const {
+  for (const XmlElement& c : children) {
+    if (c.Is(ns_uri, local_name)) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<const XmlElement*> XmlElement::Children(
+    std::string_view ns_uri, std::string_view local_name) const {
+  std::vector<const XmlElement*> out;
+  for (const XmlElement& c : children) {
+    if (c.Is(ns_uri, local_name)) out.push_back(&c);
+  }
+  return out;
+}
+
+const XmlAttribute* XmlElement::FindAttribute(
+    std::string_view ns_uri, std::string_view local_name) const {
+  for (const XmlAttribute& a : attributes) {
+    if (a.local == local_name && (ns_uri == kAnyNs || a.ns == ns_uri)) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::string> XmlElement::Attribute(
+    std::string_view ns_uri, std::string_view local_name) const {
+  const XmlAttribute* a = FindAttribute(ns_uri, local_name);
+  if (a == nullptr) return std::nullopt;
+  return a->value;
+}
+
+namespace {
+std::string Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return std::string(s.substr(b, e - b + 1));
+}
+}  // namespace
+
+std::string XmlElement::TrimmedText() const { return Trim(text); }
+
+std::optional<std::string> XmlElement::ChildText(
+    std::string_view ns_uri, std::string_view local_name) const {
+  const XmlElement* c = Child(ns_uri, local_name);
+  if (c == nullptr) return std::nullopt;
+  return c->TrimmedText();
+}
+
+std::string XmlElement::Where() const { return Loc({line, column}); }
+
+Result<XmlElement> ParseXml(std::string_view text, const XmlLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return CorruptError("xml document of " + std::to_string(text.size()) +
+                        " bytes exceeds the limit of " +
+                        std::to_string(limits.max_bytes));
+  }
+  LineIndex index(text);
+  pugi::xml_document doc;
+  // parse_doctype keeps a DOCTYPE as a node so we can refuse it; pugixml
+  // never expands entities beyond the five predefined ones and character
+  // references, so nothing external is ever read.
+  unsigned flags = pugi::parse_default | pugi::parse_doctype;
+  pugi::xml_parse_result r =
+      doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_auto);
+  if (!r) {
+    return CorruptError(Loc(index.At(r.offset)) +
+                        ": malformed xml: " + r.description());
+  }
+  const pugi::xml_node* root = nullptr;
+  pugi::xml_node root_node;
+  for (pugi::xml_node n : doc.children()) {
+    if (n.type() == pugi::node_doctype) {
+      return CorruptError(Loc(index.At(n.offset_debug())) +
+                          ": document type declarations (DOCTYPE) are not "
+                          "allowed");
+    }
+    if (n.type() == pugi::node_element) {
+      if (root != nullptr) {
+        return CorruptError("malformed xml: more than one root element");
+      }
+      root_node = n;
+      root = &root_node;
+    }
+  }
+  if (root == nullptr) return CorruptError("malformed xml: no root element");
+  Converter conv{limits, index};
+  XmlElement out;
+  Scope scope;
+  RETURN_IF_ERROR(conv.Convert(*root, scope, 1, &out));
+  return out;
+}
+
+std::string XmlEscape(std::string_view text, bool attribute) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        if (attribute)
+          out += "&quot;";
+        else
+          out += ch;
+        break;
+      case '\n':
+        if (attribute)
+          out += "&#10;";
+        else
+          out += ch;
+        break;
+      case '\t':
+        if (attribute)
+          out += "&#9;";
+        else
+          out += ch;
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        // Control characters are not allowed in XML 1.0 at all; drop them.
+        if (c < 0x20) break;
+        out += ch;
+    }
+  }
+  return out;
+}
+
+XmlWriter::XmlWriter() : XmlWriter(true) {}
+XmlWriter::XmlWriter(bool declaration) {
+  if (declaration) out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+}
+XmlWriter XmlWriter::Fragment() { return XmlWriter(false); }
+
+void XmlWriter::Indent() { out_.append(2 * stack_.size(), ' '); }
+
+void XmlWriter::EndStartTag() {
+  if (in_start_tag_) {
+    out_ += '>';
+    in_start_tag_ = false;
+  }
+}
+
+XmlWriter& XmlWriter::Open(std::string_view qname) {
+  if (!stack_.empty()) {
+    EndStartTag();
+    if (!stack_.back().has_children) out_ += '\n';
+    stack_.back().has_children = true;
+  }
+  Indent();
+  out_ += '<';
+  out_ += qname;
+  stack_.push_back({std::string(qname)});
+  in_start_tag_ = true;
+  return *this;
+}
+
+XmlWriter& XmlWriter::Attr(std::string_view qname, std::string_view value) {
+  out_ += ' ';
+  out_ += qname;
+  out_ += "=\"";
+  out_ += XmlEscape(value, true);
+  out_ += '"';
+  return *this;
+}
+
+XmlWriter& XmlWriter::Text(std::string_view text) {
+  EndStartTag();
+  out_ += XmlEscape(text, false);
+  if (!stack_.empty()) stack_.back().has_text = true;
+  return *this;
+}
+
+XmlWriter& XmlWriter::Close() {
+  Frame f = std::move(stack_.back());
+  stack_.pop_back();
+  if (in_start_tag_) {
+    out_ += "/>\n";
+    in_start_tag_ = false;
+    return *this;
+  }
+  if (f.has_children) Indent();
+  out_ += "</";
+  out_ += f.qname;
+  out_ += ">\n";
+  return *this;
+}
+
+XmlWriter& XmlWriter::Leaf(std::string_view qname, std::string_view text) {
+  Open(qname);
+  Text(text);
+  return Close();
+}
+
+XmlWriter& XmlWriter::Comment(std::string_view text) {
+  if (!stack_.empty()) {
+    EndStartTag();
+    if (!stack_.back().has_children) out_ += '\n';
+    stack_.back().has_children = true;
+  }
+  Indent();
+  std::string safe(text);
+  for (size_t p; (p = safe.find("--")) != std::string::npos;) {
+    safe.replace(p, 2, "- -");
+  }
+  out_ += "<!-- " + safe + " -->\n";
+  return *this;
+}
+
+std::string XmlWriter::Finish() {
+  while (!stack_.empty()) Close();
+  return std::move(out_);
+}
+
+}  // namespace ova2virt

@@ -1,0 +1,144 @@
+#include "tests/support/test_util.h"
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ova2virt::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl =
+      std::string(base && *base ? base : "/tmp") + "/ova2virt-test-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) FAIL("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string TempDir::Join(std::string_view name) const {
+  return path_ + "/" + std::string(name);
+}
+
+std::vector<std::string> TempDir::List() const {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(path_)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string CorpusPath(std::string_view relative) {
+  std::string dir = OVA2VIRT_CORPUS_DIR;
+  if (const char* env = getenv("OVA2VIRT_CORPUS_DIR"); env && *env) dir = env;
+  REQUIRE_MESSAGE(!dir.empty(), "corpus not found: set OVA2VIRT_CORPUS_DIR");
+  return dir + "/" + std::string(relative);
+}
+
+std::vector<std::string> CorpusFiles(std::string_view folder) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(CorpusPath(folder))) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE_MESSAGE(!files.empty(), "empty corpus folder " << folder);
+  return files;
+}
+
+std::string SourcePath(std::string_view relative) {
+  return std::string(OVA2VIRT_SOURCE_DIR) + "/" + std::string(relative);
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFileOrDie(const std::string& path, std::string_view data) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  REQUIRE_MESSAGE(out.good(), "cannot write " << path);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+bool MatchesGolden(const std::string& golden_path, const std::string& actual) {
+  std::string path = SourcePath(golden_path);
+  const char* regen = getenv("OVA2VIRT_REGENERATE_GOLDEN");
+  if (regen && std::string(regen) == "1") {
+    WriteFileOrDie(path, actual);
+    return true;
+  }
+  if (!fs::exists(path)) {
+    FAIL_CHECK("golden file missing: "
+               << golden_path << " (run with OVA2VIRT_REGENERATE_GOLDEN=1)");
+    return false;
+  }
+  std::string expected = ReadFileOrDie(path);
+  if (expected != actual) {
+    // Show the first differing line to make the failure readable.
+    std::istringstream e(expected), a(actual);
+    std::string el, al;
+    int line = 0;
+    while (true) {
+      ++line;
+      bool he = static_cast<bool>(std::getline(e, el));
+      bool ha = static_cast<bool>(std::getline(a, al));
+      if (!he && !ha) break;
+      if (el != al || he != ha) {
+        FAIL_CHECK(golden_path << ":" << line << ": expected [" << el
+                               << "] got [" << al << "]");
+        break;
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+    r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+bool HaveTool(const std::string& tool) {
+  return RunCommand("command -v " + ShellQuote(tool) + " >/dev/null 2>&1")
+             .exit_code == 0;
+}
+
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  out += "'";
+  return out;
+}
+
+}  // namespace ova2virt::testing

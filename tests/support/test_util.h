@@ -1,0 +1,80 @@
+// Helpers for tests: temporary directories, corpus paths, golden files.
+#ifndef OVA2VIRT_TESTS_SUPPORT_TEST_UTIL_H_
+#define OVA2VIRT_TESTS_SUPPORT_TEST_UTIL_H_
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ova2virt::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(std::string_view name) const;
+  // Names of the entries in the directory (not recursive), sorted.
+  std::vector<std::string> List() const;
+
+ private:
+  std::string path_;
+};
+
+// The shared corpus ("../shared/corpus"); a test fails if it is missing.
+std::string CorpusPath(std::string_view relative);
+// Every regular file in a corpus folder, sorted by name.
+std::vector<std::string> CorpusFiles(std::string_view folder);
+// A path in the project's source tree.
+std::string SourcePath(std::string_view relative);
+
+std::string ReadFileOrDie(const std::string& path);
+void WriteFileOrDie(const std::string& path, std::string_view data);
+
+// Compares `actual` with the golden file at `golden_path` (source-relative).
+// With OVA2VIRT_REGENERATE_GOLDEN=1 in the environment it writes the file
+// instead. Returns true when they match (or after regenerating).
+bool MatchesGolden(const std::string& golden_path, const std::string& actual);
+
+// Runs a shell command, returning its exit status and capturing stdout.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+CommandResult RunCommand(const std::string& command);
+// True if `tool` is on PATH.
+bool HaveTool(const std::string& tool);
+// Single-quotes a string for /bin/sh.
+std::string ShellQuote(std::string_view s);
+
+}  // namespace ova2virt::testing
+
+// CHECK that a Status/Result is ok, printing its message if not.
+#define CHECK_OK(expr)                                      \
+  do {                                                      \
+    const auto& ova2virt_check_ = (expr);                   \
+    INFO(::ova2virt::testing::StatusText(ova2virt_check_)); \
+    CHECK(ova2virt_check_.ok());                            \
+  } while (0)
+#define REQUIRE_OK(expr)                                    \
+  do {                                                      \
+    const auto& ova2virt_check_ = (expr);                   \
+    INFO(::ova2virt::testing::StatusText(ova2virt_check_)); \
+    REQUIRE(ova2virt_check_.ok());                          \
+  } while (0)
+
+namespace ova2virt::testing {
+inline std::string StatusText(const Status& s) { return s.ToString(); }
+template <typename T>
+std::string StatusText(const Result<T>& r) {
+  return r.status().ToString();
+}
+}  // namespace ova2virt::testing
+
+#endif  // OVA2VIRT_TESTS_SUPPORT_TEST_UTIL_H_
