@@ -12,17 +12,18 @@
  *   4. powers the machine off through ACPI: it writes SLP_EN with SLP_TYP 0
  *      (QEMU's _S5) to PM1a_CNT, the PM I/O base + 4.
  *
- * Where PM1a_CNT lives depends on the chipset and on the firmware, which
- * programs the PM base register (offset 0x40 in the PCI configuration space)
- * of the power-management function:
- *   - q35 / ICH9: the LPC bridge 8086:2918; SeaBIOS and OVMF put the base at
- *     0x600, so PM1a_CNT is 0x604;
- *   - pc / i440fx / PIIX4: the PM function 8086:7113; SeaBIOS puts the base at
- *     0xb000 (PORT_ACPI_PM_BASE in SeaBIOS's src/hw/ioport.h, written by
- *     piix4_pm_setup in src/fw/pciinit.c), so PM1a_CNT is 0xb004.
- * The code reads the base from whichever of the two devices it finds on PCI
- * bus 0, and falls back to both fixed ports, so it also works where the
- * device sits in another slot (VMware puts its PIIX4 at 00:07.3).
+ * Where PM1a_CNT lives is up to the firmware, which programs the PM base
+ * register (offset 0x40 in the PCI configuration space) of the chipset's
+ * power-management function: the ICH9 LPC bridge 8086:2918 on q35, the PIIX4
+ * PM function 8086:7113 on pc/i440fx. SeaBIOS uses PORT_ACPI_PM_BASE 0xb000
+ * (src/hw/ioport.h, written by piix4_pm_setup in src/fw/pciinit.c) but moves
+ * it to 0x600 when QEMU supplies its own ACPI tables (fw_cfg file
+ * "etc/table-loader", src/fw/paravirt.c), as every QEMU since 1.7 does;
+ * OVMF uses 0x600 too. Measured with QEMU 7.2 and SeaBIOS 1.16.2: PM1a_CNT
+ * is 0x604 on both q35 and pc, and 0xb004 powers off neither. So the code
+ * reads the base from whichever of the two functions it finds on PCI bus 0
+ * (that also covers other slots: VMware puts its PIIX4 at 00:07.3), and then
+ * falls back to both fixed ports, 0x604 and the old 0xb004.
  *
  * Assemble: as --32 -o boot.o boot.S
  * Link:     ld -m elf_i386 --oformat binary -Ttext 0x7c00 -e start -o boot.bin boot.o
