@@ -50,18 +50,25 @@ def format_manifest(files, algorithm="sha256"):
                    for name, path in files)
 
 
-def pack_ova(ova_path, members, mtime=None):
-    """Writes a ustar OVA holding members, a list of (name, path), in order.
+def pack_ova(ova_path, members, mtime=None,
+             tar_format=tarfile.USTAR_FORMAT):
+    """Writes an OVA holding members, a list of (name, path), in order.
 
     mtime (seconds since the epoch) is recorded on every member; by default
     each file's own modification time. Streams each file: no member is held
-    in memory. Raises ValueError for a name ustar cannot hold.
+    in memory. tar_format is ustar by default (what ovftool writes); ustar
+    cannot hold a member of 8 GiB or more or a long name (ValueError), so
+    tests of those pass tarfile.PAX_FORMAT or tarfile.GNU_FORMAT.
     """
-    with tarfile.open(ova_path, "w", format=tarfile.USTAR_FORMAT) as tar:
+    with tarfile.open(ova_path, "w", format=tar_format) as tar:
         for name, path in members:
             info = tarfile.TarInfo(name)
             info.size = os.path.getsize(path)
-            info.mtime = int(os.path.getmtime(path) if mtime is None else mtime)
+            if mtime is None:
+                mtime_of_member = os.path.getmtime(path)
+            else:
+                mtime_of_member = mtime
+            info.mtime = int(mtime_of_member)
             info.mode = MODE
             info.uid = info.gid = OWNER_ID
             info.uname = info.gname = OWNER_NAME
@@ -77,6 +84,8 @@ def main(argv):
     parser.add_argument("disks", nargs="*")
     parser.add_argument("--digest", default="sha256", choices=DIGESTS)
     parser.add_argument("--mtime", type=int)
+    parser.add_argument("--format", default="ustar",
+                        choices=("ustar", "pax", "gnu"))
     args = parser.parse_args(argv)
     files = [(os.path.basename(p), p) for p in [args.descriptor] + args.disks]
     manifest = os.path.splitext(args.descriptor)[0] + ".mf"
@@ -84,7 +93,10 @@ def main(argv):
         with open(manifest, "w", encoding="ascii", newline="\n") as f:
             f.write(format_manifest(files, args.digest))
         members = files[:1] + [(os.path.basename(manifest), manifest)]
-        pack_ova(args.ova, members + files[1:], args.mtime)
+        tar_format = {"ustar": tarfile.USTAR_FORMAT,
+                      "pax": tarfile.PAX_FORMAT,
+                      "gnu": tarfile.GNU_FORMAT}[args.format]
+        pack_ova(args.ova, members + files[1:], args.mtime, tar_format)
     except (OSError, ValueError) as e:
         print(f"ova_pack: {e}", file=sys.stderr)
         return 1
