@@ -9,21 +9,21 @@ namespace {
 // CIM ids are DMTF CIM_OperatingSystem.OSType; VMware ids are
 // vim.vm.GuestOsDescriptor.GuestOsIdentifier values. Several VMware ids
 // share a CIM id; the first such row is the one a CIM id maps back to.
-constexpr std::array<OsEntry, 81> kOsTable = {{
+constexpr std::array<OsEntry, 83> kOsTable = {{
     {0, "Unknown", "otherGuest", "Other", ""},
     {1, "Other", "otherGuest", "Other", ""},
     {102, "Other 64-Bit", "otherGuest64", "Other_64", ""},
     {2, "MACOS", "darwin64Guest", "MacOS", ""},
     {12, "OS/2", "os2Guest", "OS2", ""},
-    {14, "MSDOS", "dosGuest", "DOS", "msdos6.22"},
+    {14, "MSDOS", "dosGuest", "DOS", ""},
     {15, "WIN3x", "win31Guest", "Windows31", ""},
     {16, "WIN95", "win95Guest", "Windows95", "win95"},
     {17, "WIN98", "win98Guest", "Windows98", "win98"},
     {18, "WINNT", "winNTGuest", "WindowsNT4", ""},
     {21, "NetWare", "netware6Guest", "Netware", ""},
     {29, "Solaris", "solaris10Guest", "Solaris", ""},
-    {81, "Solaris 64-Bit", "solaris11_64Guest", "Solaris11_64", "solaris11"},
     {81, "Solaris 64-Bit", "solaris10_64Guest", "Solaris_64", ""},
+    {81, "Solaris 64-Bit", "solaris11_64Guest", "Solaris11_64", "solaris11"},
     {36, "LINUX", "otherLinuxGuest", "Linux", ""},
     {101, "Linux 64-Bit", "otherLinux64Guest", "Linux_64", ""},
     {97, "Linux 2.4.x", "other24xLinuxGuest", "Linux24", ""},
@@ -96,8 +96,10 @@ constexpr std::array<OsEntry, 81> kOsTable = {{
     {85, "SLES 64-Bit", "sles15_64Guest", "", ""},
     {93, "Ubuntu", "ubuntuGuest", "Ubuntu", ""},
     {94, "Ubuntu 64-Bit", "ubuntu64Guest", "Ubuntu_64", ""},
-    {95, "Debian", "debian10Guest", "Debian", ""},
-    {96, "Debian 64-Bit", "debian10_64Guest", "Debian_64", "debian10"},
+    {95, "Debian", "", "Debian", ""},
+    {96, "Debian 64-Bit", "", "Debian_64", ""},
+    {95, "Debian", "debian10Guest", "", "debian10"},
+    {96, "Debian 64-Bit", "debian10_64Guest", "", "debian10"},
     {96, "Debian 64-Bit", "debian11_64Guest", "", "debian11"},
     {96, "Debian 64-Bit", "debian12_64Guest", "", "debian12"},
     {106, "CentOS 32-bit", "centosGuest", "", ""},
@@ -173,6 +175,27 @@ const OsEntry* FindOsByLibosinfo(std::string_view short_id) {
   return FindRow([&](const OsEntry& e) {
     return !e.libosinfo.empty() && EqualsIgnoreCase(e.libosinfo, short_id);
   });
+}
+
+std::string_view LibosinfoForCim(int cim_id) {
+  std::string_view found;
+  for (const OsEntry& e : kOsTable) {
+    if (e.cim_id != cim_id) continue;
+    if (e.libosinfo.empty() || (!found.empty() && found != e.libosinfo)) {
+      return {};
+    }
+    found = e.libosinfo;
+  }
+  return found;
+}
+
+std::string_view LibosinfoFor(const OsInfo& os) {
+  if (const OsEntry* e = FindOsByVmware(os.vmware_os_type)) return e->libosinfo;
+  if (const OsEntry* e = FindOsByVirtualBox(os.virtualbox_os_type)) {
+    return e->libosinfo;
+  }
+  if (os.cim_id) return LibosinfoForCim(*os.cim_id);
+  return {};
 }
 
 const OsEntry* FindOs(const OsInfo& os) {

@@ -37,6 +37,13 @@ const OsEntry* FindOsByLibosinfo(std::string_view short_id);
 // (VMware, VirtualBox, libosinfo, then the CIM id); nullptr if none.
 const OsEntry* FindOs(const OsInfo& os);
 
+// The libosinfo id for what a source said: from its VMware or VirtualBox
+// name, else from its CIM id when every row with that id agrees (a CIM id
+// alone names a family, such as "Debian 64-Bit", not a release). Empty when
+// nothing maps exactly.
+std::string_view LibosinfoForCim(int cim_id);
+std::string_view LibosinfoFor(const OsInfo& os);
+
 // Fills the names `os` lacks from the table row that matches it (never
 // overwrites what a source said). Returns true if a row matched.
 bool CompleteOsInfo(OsInfo* os);

@@ -1,6 +1,7 @@
 #include "ovf/ovf_format.h"
 
 #include <cctype>
+#include <vector>
 
 #include "ovf/units.h"
 
@@ -15,6 +16,60 @@ std::string Lower(std::string_view s) {
   }
   return out;
 }
+
+// Splits on white space and commas: "virtio lsilogic", "someother, x".
+std::vector<std::string> Tokens(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == ',') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+struct ControllerModelName {
+  std::string_view token;
+  ControllerModel model;
+};
+constexpr ControllerModelName kControllerModels[] = {
+    {"piix3", ControllerModel::kPiix3},
+    {"piix4", ControllerModel::kPiix4},
+    {"ich6", ControllerModel::kIch6},
+    {"ahci", ControllerModel::kAhci},
+    {"vmware.sata.ahci", ControllerModel::kAhci},
+    {"lsilogic", ControllerModel::kLsiLogic},
+    {"lsilogicsas", ControllerModel::kLsiLogicSas},
+    {"lsisas1068", ControllerModel::kLsiLogicSas},
+    {"buslogic", ControllerModel::kBusLogic},
+    {"virtualscsi", ControllerModel::kPvscsi},
+    {"pvscsi", ControllerModel::kPvscsi},
+    {"virtio", ControllerModel::kVirtioScsi},
+    {"virtio-scsi", ControllerModel::kVirtioScsi},
+    {"virtioscsi", ControllerModel::kVirtioScsi},
+    {"vmware.nvme.controller", ControllerModel::kNvme},
+    {"nvme", ControllerModel::kNvme},
+};
+
+struct NicModelName {
+  std::string_view token;
+  NicModel model;
+};
+constexpr NicModelName kNicModels[] = {
+    {"e1000", NicModel::kE1000},       {"i82540em", NicModel::kE1000},
+    {"i82543gc", NicModel::kE1000},    {"i82545em", NicModel::kE1000},
+    {"e1000e", NicModel::kE1000e},     {"vmxnet3", NicModel::kVmxnet3},
+    {"vmxnet2", NicModel::kVmxnet2},   {"vmxnet", NicModel::kVmxnet2},
+    {"pcnet32", NicModel::kPcnet},     {"pcnet", NicModel::kPcnet},
+    {"am79c970a", NicModel::kPcnet},   {"am79c973", NicModel::kPcnet},
+    {"vlance", NicModel::kVlance},     {"virtio", NicModel::kVirtio},
+    {"virtio-net", NicModel::kVirtio}, {"rtl8139", NicModel::kRtl8139},
+};
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -139,6 +194,27 @@ std::string_view UriForFormat(ImageFormat format) {
       return {};
   }
   return {};
+}
+
+std::optional<ControllerModel> ControllerModelFromSubtype(
+    std::string_view subtype) {
+  for (const std::string& t : Tokens(subtype)) {
+    std::string l = Lower(t);
+    for (const auto& m : kControllerModels) {
+      if (l == m.token) return m.model;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<NicModel> NicModelFromSubtype(std::string_view subtype) {
+  for (const std::string& t : Tokens(subtype)) {
+    std::string l = Lower(t);
+    for (const auto& m : kNicModels) {
+      if (l == m.token) return m.model;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> NormalizeMac(std::string_view text) {

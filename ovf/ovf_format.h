@@ -116,6 +116,13 @@ ImageFormat FormatFromUri(std::string_view uri);
 // The URI the writer uses for a format; empty for kUnknown/kOther.
 std::string_view UriForFormat(ImageFormat format);
 
+// The model named by the first token of a ResourceSubType that names one
+// ("virtio lsilogic" -> virtio-scsi, "vmware.sata.ahci" -> ahci); nullopt if
+// no token does.
+std::optional<ControllerModel> ControllerModelFromSubtype(
+    std::string_view subtype);
+std::optional<NicModel> NicModelFromSubtype(std::string_view subtype);
+
 // Lower-case colon-separated MAC ("00:50:56:aa:bb:cc") from the forms
 // producers write ("00-16-8B-DB-00-5E", "080027FDEC62"); nullopt if `text`
 // is not a 48-bit MAC address.

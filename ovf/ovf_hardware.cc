@@ -23,22 +23,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && Lower(a) == Lower(b);
 }
 
-// Splits on white space and commas: "virtio lsilogic", "someother, x".
-std::vector<std::string> Tokens(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == ',') {
-      if (!cur.empty()) out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
-
 // One Item / StorageItem / EthernetPortItem as written.
 struct RawItem {
   std::string element;
@@ -131,65 +115,6 @@ std::vector<RawItem> SelectItems(std::vector<RawItem> items,
     if (keep) out.push_back(std::move(i));
   }
   return out;
-}
-
-struct ControllerModelName {
-  std::string_view token;
-  ControllerModel model;
-};
-constexpr ControllerModelName kControllerModels[] = {
-    {"piix3", ControllerModel::kPiix3},
-    {"piix4", ControllerModel::kPiix4},
-    {"ich6", ControllerModel::kIch6},
-    {"ahci", ControllerModel::kAhci},
-    {"vmware.sata.ahci", ControllerModel::kAhci},
-    {"lsilogic", ControllerModel::kLsiLogic},
-    {"lsilogicsas", ControllerModel::kLsiLogicSas},
-    {"lsisas1068", ControllerModel::kLsiLogicSas},
-    {"buslogic", ControllerModel::kBusLogic},
-    {"virtualscsi", ControllerModel::kPvscsi},
-    {"pvscsi", ControllerModel::kPvscsi},
-    {"virtio", ControllerModel::kVirtioScsi},
-    {"virtio-scsi", ControllerModel::kVirtioScsi},
-    {"virtioscsi", ControllerModel::kVirtioScsi},
-    {"vmware.nvme.controller", ControllerModel::kNvme},
-    {"nvme", ControllerModel::kNvme},
-};
-
-// The first token of a subtype list that names a model we know.
-std::optional<ControllerModel> ControllerModelOf(std::string_view subtype) {
-  for (const std::string& t : Tokens(subtype)) {
-    std::string l = Lower(t);
-    for (const auto& m : kControllerModels) {
-      if (l == m.token) return m.model;
-    }
-  }
-  return std::nullopt;
-}
-
-struct NicModelName {
-  std::string_view token;
-  NicModel model;
-};
-constexpr NicModelName kNicModels[] = {
-    {"e1000", NicModel::kE1000},       {"i82540em", NicModel::kE1000},
-    {"i82543gc", NicModel::kE1000},    {"i82545em", NicModel::kE1000},
-    {"e1000e", NicModel::kE1000e},     {"vmxnet3", NicModel::kVmxnet3},
-    {"vmxnet2", NicModel::kVmxnet2},   {"vmxnet", NicModel::kVmxnet2},
-    {"pcnet32", NicModel::kPcnet},     {"pcnet", NicModel::kPcnet},
-    {"am79c970a", NicModel::kPcnet},   {"am79c973", NicModel::kPcnet},
-    {"vlance", NicModel::kVlance},     {"virtio", NicModel::kVirtio},
-    {"virtio-net", NicModel::kVirtio}, {"rtl8139", NicModel::kRtl8139},
-};
-
-std::optional<NicModel> NicModelOf(std::string_view subtype) {
-  for (const std::string& t : Tokens(subtype)) {
-    std::string l = Lower(t);
-    for (const auto& m : kNicModels) {
-      if (l == m.token) return m.model;
-    }
-  }
-  return std::nullopt;
 }
 
 std::string StripPrefix(std::string_view s, std::string_view prefix) {
@@ -299,7 +224,7 @@ class HardwareReader {
       return true;
     }
     if (*i.type == kRtOtherStorage) {
-      auto m = ControllerModelOf(i.Subtype());
+      auto m = ControllerModelFromSubtype(i.Subtype());
       return m &&
              (*m == ControllerModel::kAhci || *m == ControllerModel::kNvme);
     }
@@ -310,7 +235,7 @@ class HardwareReader {
     Controller c;
     c.id = i.id;
     c.raw_model = i.Subtype();
-    auto model = ControllerModelOf(c.raw_model);
+    auto model = ControllerModelFromSubtype(c.raw_model);
     ControllerKind by_type = *i.type == kRtIdeController ? ControllerKind::kIde
                              : *i.type == kRtScsiController
                                  ? ControllerKind::kScsi
@@ -476,7 +401,7 @@ class HardwareReader {
     n.label = i.Label();
     n.network = i.Get("Connection");
     n.raw_model = i.Subtype();
-    if (auto m = NicModelOf(n.raw_model)) {
+    if (auto m = NicModelFromSubtype(n.raw_model)) {
       n.model = *m;
     } else if (!n.raw_model.empty()) {
       n.model = NicModel::kOther;

@@ -203,9 +203,7 @@ class EnvelopeReader {
       ovf::ReadBootOrderSection(*b, ctx_, &vm);
     }
     if (vm.name.empty()) vm.name = vm.id;
-    if (const OsEntry* os = FindOs(vm.os)) {
-      vm.os.libosinfo_id = std::string(os->libosinfo);
-    }
+    vm.os.libosinfo_id = std::string(LibosinfoFor(vm.os));
     out_->systems.push_back(std::move(vm));
     return OkStatus();
   }
