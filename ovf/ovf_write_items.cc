@@ -18,6 +18,8 @@ struct Item {
   bool required = true;
 };
 
+}  // namespace
+
 std::string_view ControllerSubtype(const Controller& c) {
   if (!c.raw_model.empty()) {
     auto m = ControllerModelFromSubtype(c.raw_model);
@@ -48,8 +50,11 @@ std::string_view ControllerSubtype(const Controller& c) {
       return "vmware.nvme.controller";
     case ControllerModel::kUnspecified:
     case ControllerModel::kOther:
-      return {};
+      break;
   }
+  // A SATA or NVMe controller is only known as one by its subtype.
+  if (c.kind == ControllerKind::kSata) return "vmware.sata.ahci";
+  if (c.kind == ControllerKind::kNvme) return "vmware.nvme.controller";
   return {};
 }
 
@@ -81,6 +86,8 @@ std::string_view NicSubtype(const Nic& n) {
   }
   return {};
 }
+
+namespace {
 
 class HardwareWriter {
  public:

@@ -37,6 +37,12 @@ struct WritePlan {
   std::vector<VmPlan> vms;
 };
 
+// The rasd:ResourceSubType written for a controller / NIC: what the source
+// said when it names the same model, else VMware's spelling; empty when
+// the model is unspecified.
+std::string_view ControllerSubtype(const Controller& c);
+std::string_view NicSubtype(const Nic& n);
+
 // Writes <VirtualHardwareSection> for `vm`: System, Items (OVF 2: Items,
 // then EthernetPortItems, then StorageItems, as DSP8023 2.0 orders them),
 // then vmw:Config and vmw:ExtraConfig. What OVF cannot express is reported

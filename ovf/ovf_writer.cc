@@ -353,6 +353,14 @@ bool NeedsCollection(const ApplianceSpec& a) {
          a.name != a.systems.front().name;
 }
 
+bool IsParentOnly(const VmSpec& vm, const Disk& d) {
+  if (!d.controller_id.empty()) return false;
+  for (const Disk& other : vm.disks) {
+    if (other.parent_id == d.id) return true;
+  }
+  return false;
+}
+
 std::string DefaultSystemType(const VmSpec& vm) {
   // Hardware version 14 (ESXi 6.7, Workstation 15) brings NVMe, secure
   // boot and vTPM; 10 (ESXi 5.5) imports almost everywhere.
@@ -416,15 +424,33 @@ ApplianceSpec WithOvfDefaults(const ApplianceSpec& appliance) {
       vm.os.libosinfo_id = std::string(LibosinfoFor(vm.os));
     }
     for (Disk& d : vm.disks) {
-      // A parent image is only a DiskSection entry: it has no item to label.
-      bool parent_only = false;
-      for (const Disk& other : vm.disks) {
-        parent_only |= d.controller_id.empty() && other.parent_id == d.id;
+      // ovf:format is said for DiskSection disks only.
+      bool disk_entry =
+          !d.source.disk_id.empty() ||
+          (d.device == DiskDevice::kDisk && !d.source.href.empty());
+      if (d.source.raw_format.empty() && disk_entry) {
+        d.source.raw_format = std::string(ovf::UriForFormat(d.source.format));
       }
-      if (d.label.empty() && !parent_only) d.label = DefaultLabel(d);
+      // A parent image is only a DiskSection entry: it has no item to
+      // label, and its disk id is its name.
+      if (IsParentOnly(vm, d)) {
+        if (d.source.disk_id.empty()) d.source.disk_id = d.id;
+        for (Disk& child : vm.disks) {
+          if (child.parent_id == d.id) child.parent_id = d.source.disk_id;
+        }
+        d.id = d.source.disk_id;
+      } else if (d.label.empty()) {
+        d.label = DefaultLabel(d);
+      }
     }
     for (Nic& n : vm.nics) {
       if (n.label.empty()) n.label = "Network adapter";
+      if (n.raw_model.empty()) n.raw_model = std::string(ovf::NicSubtype(n));
+    }
+    for (Controller& c : vm.controllers) {
+      if (c.raw_model.empty()) {
+        c.raw_model = std::string(ovf::ControllerSubtype(c));
+      }
     }
     for (ProductInfo& p : vm.products) {
       if (p.info.empty()) p.info = "Information about the installed software";

@@ -104,14 +104,6 @@ TEST_CASE("ovf writer: every corpus descriptor round-trips, schema-valid") {
       REQUIRE_OK(back);
       std::string got = DumpAppliance(WithoutUnwritable(*back));
       std::string want = DumpAppliance(WithoutUnwritable(WithOvfDefaults(*in)));
-      if (getenv("RT_DEBUG") && got != want) {
-        testing::WriteFileOrDie(
-            "/tmp/rt/" + base + std::to_string(major) + ".want", want);
-        testing::WriteFileOrDie(
-            "/tmp/rt/" + base + std::to_string(major) + ".got", got);
-        testing::WriteFileOrDie(
-            "/tmp/rt/" + base + std::to_string(major) + ".xml", *xml);
-      }
       CHECK(got == want);
       for (size_t i = 0; i < in->systems.size() && i < back->systems.size();
            ++i) {
