@@ -356,3 +356,37 @@ ide1:0.fileName = "install.iso"
 
 }  // namespace
 }  // namespace ova2virt
+
+namespace ova2virt {
+namespace {
+
+TEST_CASE("checks: every warning id the readers emit is documented") {
+  std::string doc =
+      testing::ReadFileOrDie(testing::SourcePath("docs/warnings.md"));
+  int ids = 0;
+  for (const char* file :
+       {"ovf/ovf_reader.cc", "ovf/ovf_hardware.cc", "ovf/ovf_sections.cc",
+        "ovf/ovf_writer.cc", "ovf/ovf_write_items.cc", "ovf/vmx_reader.cc",
+        "pipeline/describe.cc"}) {
+    std::string src = testing::ReadFileOrDie(testing::SourcePath(file));
+    for (size_t p = 0; (p = src.find('"', p)) != std::string::npos; ++p) {
+      size_t e = src.find('"', p + 1);
+      if (e == std::string::npos) break;
+      std::string s = src.substr(p + 1, e - p - 1);
+      p = e;
+      if ((s.rfind("ovf.", 0) != 0 && s.rfind("vmx.", 0) != 0) ||
+          s.find_first_not_of("abcdefghijklmnopqrstuvwxyz.-") !=
+              std::string::npos) {
+        continue;
+      }
+      CAPTURE(file);
+      CAPTURE(s);
+      CHECK(doc.find("`" + s + "`") != std::string::npos);
+      ++ids;
+    }
+  }
+  CHECK(ids >= 40);
+}
+
+}  // namespace
+}  // namespace ova2virt
