@@ -73,7 +73,8 @@ enum ResourceType : int {
   kRtCdrom = 15,
   kRtDvd = 16,
   kRtDisk = 17,
-  kRtOtherStorage = 20,  // SATA/AHCI and NVMe controllers (VMware, VirtualBox)
+  kRtStorageExtent = 19,  // XenServer's disks
+  kRtOtherStorage = 20,   // SATA/AHCI and NVMe controllers (VMware, VirtualBox)
   kRtSerial = 21,
   kRtParallel = 22,
   kRtUsb = 23,

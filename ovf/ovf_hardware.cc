@@ -301,6 +301,12 @@ class HardwareReader {
         break;
     }
     if (i.element == "EthernetPortItem") return ReadNic(i);
+    // XenServer writes its disks as storage extents (ResourceType 19)
+    // backed by a DiskSection disk.
+    if (type == kRtStorageExtent &&
+        ParseHostResource(i.Get("HostResource")).kind == HostRef::kDisk) {
+      return ReadDisk(i, DiskDevice::kDisk);
+    }
     if (sub.rfind("vmware.soundcard.", 0) == 0) {
       ReadSound(i);
       return OkStatus();

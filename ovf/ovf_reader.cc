@@ -332,6 +332,10 @@ Result<ApplianceSpec> ParseOvfDescriptor(std::string_view xml,
       ReadNetworkSection(c, ctx, &out);
     } else if (name == "DeploymentOptionSection") {
       ReadDeploymentOptions(c, ctx, &out);
+    } else if (name == "StartupSection") {
+      // XenServer puts it on the envelope rather than on a collection.
+      ASSIGN_OR_RETURN(auto entries, ovf::ReadStartupSection(c, ctx));
+      for (auto& s : entries) out.startup.push_back(std::move(s));
     } else if (name == "Strings") {
       // Read above; external bundles (ovf:fileRef) are not opened.
     } else if (name == "VirtualSystem" || name == "VirtualSystemCollection") {
