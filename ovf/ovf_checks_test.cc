@@ -306,6 +306,37 @@ TEST_CASE("checks: overflowing and absurd sizes are corrupt, not believed") {
   }
 }
 
+TEST_CASE("checks: counts beyond any real machine are refused") {
+  std::string items;
+  for (int i = 0; i < 4097; ++i) {
+    items +=
+        "<Item><rasd:InstanceID>" + std::to_string(i) +
+        "</rasd:InstanceID><rasd:ResourceType>23</rasd:ResourceType></Item>";
+  }
+  auto r = ParseOvfDescriptor(OneItem(items), {}, nullptr);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message().find("more than 4096 items") != std::string::npos);
+  // Thousands of copies of one InstanceID: renamed, in linear time.
+  items.clear();
+  for (int i = 0; i < 4000; ++i) {
+    items +=
+        "<Item><rasd:InstanceID>x</rasd:InstanceID>"
+        "<rasd:ResourceType>21</rasd:ResourceType></Item>";
+  }
+  auto dup = ParseOvfDescriptor(OneItem(items), {}, nullptr);
+  REQUIRE_OK(dup);
+  CHECK(dup->systems[0].serial_ports.size() == 4000);
+  // A .vmx naming every unit of every controller.
+  std::string vmx = "scsi0.present = \"TRUE\"\n";
+  for (int u = 0; u <= 256; ++u) {
+    vmx += "scsi0:" + std::to_string(u) + ".present = \"TRUE\"\n";
+  }
+  auto v = ParseVmx(vmx, nullptr);
+  REQUIRE_OK(v);
+  CHECK(v->systems[0].disks.size() == 257);
+}
+
 TEST_CASE("checks: unknown items are kept and warned about, never dropped") {
   Diagnostics diag;
   ApplianceSpec a = ReadCorpus("govmomi_pci-vgpu.ovf", &diag);

@@ -163,6 +163,11 @@ class HardwareReader {
         }
       } else if (name == "Item" || name == "StorageItem" ||
                  name == "EthernetPortItem") {
+        if (items.size() >= kMaxItems) {
+          return CorruptError(c.Where() + ": more than " +
+                              std::to_string(kMaxItems) +
+                              " items in one VirtualHardwareSection");
+        }
         items.push_back(ParseItem(c, ctx_));
       } else if (IsVmwareNs(c.ns) && c.local == "Config") {
         ReadVmwConfig(c);
@@ -192,6 +197,9 @@ class HardwareReader {
  private:
   void AssignIds(std::vector<RawItem>& items) {
     std::set<std::string> seen;
+    // Where to resume numbering duplicates of each id: a descriptor with
+    // thousands of copies of one id must not cost a quadratic search.
+    std::map<std::string, int> next_suffix;
     int n = 0;
     for (RawItem& i : items) {
       ++n;
@@ -203,7 +211,8 @@ class HardwareReader {
       }
       if (seen.count(id) != 0) {
         std::string fresh;
-        for (int k = 2;; ++k) {
+        int& k = next_suffix.try_emplace(id, 2).first->second;
+        for (;; ++k) {
           fresh = id + "#" + std::to_string(k);
           if (seen.count(fresh) == 0) break;
         }

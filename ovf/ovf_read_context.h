@@ -25,6 +25,13 @@ namespace ova2virt::ovf {
 inline constexpr uint64_t kMaxVcpus = 4096;
 inline constexpr uint64_t kMaxMemoryBytes = 1ull << 46;    // 64 TiB
 inline constexpr uint64_t kMaxCapacityBytes = 1ull << 56;  // 64 PiB
+// Caps on counts: real machines have tens of devices, appliances a few
+// systems; beyond these a descriptor is treated as hostile, which also
+// bounds every per-device search to a small square.
+inline constexpr size_t kMaxItems = 4096;    // per VirtualHardwareSection
+inline constexpr size_t kMaxDisks = 4096;    // DiskSection disks
+inline constexpr size_t kMaxFiles = 4096;    // References files
+inline constexpr size_t kMaxSystems = 1024;  // VirtualSystems in all
 // Caps on what a descriptor may make us keep.
 inline constexpr size_t kMaxUnknownFields = 64;
 inline constexpr size_t kMaxUnknownValueBytes = 1024;

@@ -44,6 +44,10 @@ Status ReadReferences(const XmlElement& refs, ReadContext& ctx,
                       ApplianceSpec* out) {
   for (const XmlElement& f : refs.children) {
     if (OvfName(f) != "File") continue;
+    if (out->files.size() >= ovf::kMaxFiles) {
+      return CorruptError(f.Where() + ": more than " +
+                          std::to_string(ovf::kMaxFiles) + " files");
+    }
     FileRef r;
     std::string where = "file at " + f.Where();
     r.id = OvfAttr(f, "id").value_or("");
@@ -73,6 +77,10 @@ Status ReadReferences(const XmlElement& refs, ReadContext& ctx,
 Status ReadDiskSection(const XmlElement& section, ReadContext& ctx) {
   for (const XmlElement& d : section.children) {
     if (OvfName(d) != "Disk") continue;
+    if (ctx.disks.size() >= ovf::kMaxDisks) {
+      return CorruptError(d.Where() + ": more than " +
+                          std::to_string(ovf::kMaxDisks) + " disks");
+    }
     ovf::DiskDef def;
     def.where = "disk at " + d.Where();
     def.id = OvfAttr(d, "diskId").value_or("");
@@ -150,6 +158,11 @@ class EnvelopeReader {
   EnvelopeReader(ReadContext& ctx, ApplianceSpec* out) : ctx_(ctx), out_(out) {}
 
   Status ReadVirtualSystem(const XmlElement& e) {
+    if (out_->systems.size() >= ovf::kMaxSystems) {
+      return CorruptError(e.Where() + ": more than " +
+                          std::to_string(ovf::kMaxSystems) +
+                          " virtual systems");
+    }
     VmSpec vm;
     auto id = OvfAttr(e, "id");
     if (!id || id->empty()) {

@@ -148,17 +148,14 @@ class HardwareWriter {
       if (!Taken(id)) return id;
     }
   }
-  bool Taken(const std::string& id) const {
-    for (const Controller& c : vm_.controllers) {
-      if (c.id == id) return true;
+  bool Taken(const std::string& id) {
+    if (taken_.empty()) {
+      for (const Controller& c : vm_.controllers) taken_.insert(c.id);
+      for (const Disk& d : vm_.disks) taken_.insert(d.id);
+      for (const Nic& n : vm_.nics) taken_.insert(n.id);
+      taken_.insert("");  // marks the set as built
     }
-    for (const Disk& d : vm_.disks) {
-      if (d.id == id) return true;
-    }
-    for (const Nic& n : vm_.nics) {
-      if (n.id == id) return true;
-    }
-    return false;
+    return taken_.count(id) != 0;
   }
 
   void Cpu() {
@@ -428,6 +425,7 @@ class HardwareWriter {
   Diagnostics* diag_;
   std::vector<Item> items_;
   std::set<std::string> written_controllers_;
+  std::set<std::string> taken_;
   int counter_ = 0;
 };
 

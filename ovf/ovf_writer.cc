@@ -18,7 +18,9 @@ using ovf::WritePlan;
 
 std::string Unique(const std::string& base, const std::set<std::string>& used) {
   if (used.count(base) == 0) return base;
-  for (int k = 2;; ++k) {
+  // Ids come from the model, so a clash is rare; the scan is bounded by the
+  // number of ids in use.
+  for (size_t k = 2;; ++k) {
     std::string c = base + "-" + std::to_string(k);
     if (used.count(c) == 0) return c;
   }

@@ -423,10 +423,7 @@ class VmxReader {
     if (IsTrue("usb.present")) vm->usb_controllers.push_back({"uhci"});
     if (IsTrue("ehci.present")) vm->usb_controllers.push_back({"ehci"});
     if (IsTrue("usb_xhci.present")) vm->usb_controllers.push_back({"xhci"});
-    for (const char* p : {"usb.", "usb:", "ehci.", "ehci:", "usb_xhci."}) {
-      Consume(p);
-    }
-    Consume("usb_xhci:");
+    for (const char* p : {"usb.", "ehci.", "usb_xhci."}) Consume(p);
     if (IsTrue("sound.present")) {
       std::string dev = Lower(Get("sound.virtualDev"));
       if (dev == "es1371") dev = "ensoniq1371";
@@ -450,16 +447,26 @@ class VmxReader {
     Consume("vtpm.");
   }
 
+  // Whether a key belongs to a device read above: its part up to the first
+  // dot ("ethernet0.", "scsi0:1.") was consumed, or it is a USB device.
+  bool IsConsumed(const std::string& lower) const {
+    size_t dot = lower.find('.');
+    if (dot != std::string::npos &&
+        consumed_prefixes_.count(lower.substr(0, dot + 1)) != 0) {
+      return true;
+    }
+    for (const char* p : {"usb:", "ehci:", "usb_xhci:"}) {
+      if (lower.rfind(p, 0) == 0) return true;
+    }
+    return false;
+  }
+
   // Keys no field holds stay in extra_config, as written, in file order.
   void KeepTheRest(VmSpec* vm) {
     for (const Entry& e : entries_) {
       std::string lower = Lower(e.key);
       if (used_.count(lower) != 0) continue;
-      bool consumed = false;
-      for (const std::string& p : consumed_prefixes_) {
-        consumed = consumed || lower.rfind(p, 0) == 0;
-      }
-      if (consumed) continue;
+      if (IsConsumed(lower)) continue;
       vm->extra_config.emplace_back(e.key, e.value);
     }
   }
