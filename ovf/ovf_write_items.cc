@@ -106,7 +106,7 @@ class HardwareWriter {
         .Leaf("vssd:InstanceID", "0")
         .Leaf("vssd:VirtualSystemIdentifier",
               vm_.name.empty() ? vm_.id : vm_.name)
-        .Leaf("vssd:VirtualSystemType", SystemType())
+        .Leaf("vssd:VirtualSystemType", vm_.system_type)
         .Close();
     Cpu();
     Memory();
@@ -129,17 +129,6 @@ class HardwareWriter {
   }
 
  private:
-  std::string SystemType() const {
-    if (!vm_.system_type.empty()) return vm_.system_type;
-    // Hardware version 14 (ESXi 6.7, Workstation 15) brings NVMe boot,
-    // secure boot and vTPM; 10 (ESXi 5.5) imports almost everywhere.
-    bool modern = vm_.secure_boot || vm_.tpm.has_value();
-    for (const Controller& c : vm_.controllers) {
-      modern = modern || c.kind == ControllerKind::kNvme;
-    }
-    return modern ? "vmx-14" : "vmx-10";
-  }
-
   std::string NextId() {
     // Numbers for items the model gives no id (CPU, memory, USB...), never
     // clashing with ids the model's devices keep.

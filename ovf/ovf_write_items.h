@@ -43,10 +43,11 @@ struct WritePlan {
 std::string_view ControllerSubtype(const Controller& c);
 std::string_view NicSubtype(const Nic& n);
 
-// Writes <VirtualHardwareSection> for `vm`: System, Items (OVF 2: Items,
-// then EthernetPortItems, then StorageItems, as DSP8023 2.0 orders them),
-// then vmw:Config and vmw:ExtraConfig. What OVF cannot express is reported
-// in `diag`.
+// Writes <VirtualHardwareSection> for `vm` (already through
+// WithOvfDefaults, so its system type and labels are set): System, Items (OVF
+// 2: Items, then EthernetPortItems, then StorageItems, as DSP8023 2.0 orders
+// them), then vmw:Config and vmw:ExtraConfig. What OVF cannot express is
+// reported in `diag`.
 void WriteVirtualHardware(const VmSpec& vm, const VmPlan& plan, int ovf_major,
                           XmlWriter& w, Diagnostics* diag);
 

@@ -45,7 +45,7 @@ Status CheckHref(std::string_view href) {
 // before anything is written.
 class Planner {
  public:
-  Planner(const ApplianceSpec& a, Diagnostics* diag) : a_(a), diag_(diag) {}
+  explicit Planner(const ApplianceSpec& a) : a_(a) {}
 
   Result<WritePlan> Plan() {
     WritePlan plan;
@@ -151,7 +151,6 @@ class Planner {
   }
 
   const ApplianceSpec& a_;
-  [[maybe_unused]] Diagnostics* diag_;
   std::set<std::string> file_ids_;
   std::set<std::string> disk_keys_;
   int disk_counter_ = 0;
@@ -475,7 +474,7 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
     return UsageError("ovf version " + std::to_string(options.ovf_major) +
                       " cannot be written; choose 1 or 2");
   }
-  ASSIGN_OR_RETURN(WritePlan plan, Planner(a, diag).Plan());
+  ASSIGN_OR_RETURN(WritePlan plan, Planner(a).Plan());
   bool v2 = options.ovf_major == 2;
   std::string_view ns = v2 ? ovf::kOvf2Ns : ovf::kOvf1Ns;
   XmlWriter w;
