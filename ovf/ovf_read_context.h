@@ -103,8 +103,11 @@ Result<std::vector<StartupEntry>> ReadStartupSection(const XmlElement& section,
 // OperatingSystemSection.
 void ReadOperatingSystemSection(const XmlElement& section,
                                 const ReadContext& ctx, OsInfo* os);
-// vbox:Machine: the VirtualBox OS type and firmware.
-void ReadVirtualBoxMachine(const XmlElement& machine, VmSpec* vm);
+// vbox:Machine: the VirtualBox OS type and firmware, and the MAC addresses
+// of its enabled network adapters in slot order (VirtualBox's items carry
+// none) for the caller to give the NICs once they are read.
+void ReadVirtualBoxMachine(const XmlElement& machine, VmSpec* vm,
+                           std::vector<std::string>* adapter_macs);
 // vmw:BootOrderSection: boot order by item InstanceID.
 void ReadBootOrderSection(const XmlElement& section, const ReadContext& ctx,
                           VmSpec* vm);

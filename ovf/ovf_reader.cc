@@ -1,5 +1,6 @@
 #include "ovf/ovf_reader.h"
 
+#include <cctype>
 #include <memory>
 
 #include "ovf/os_table.h"
@@ -171,6 +172,7 @@ class EnvelopeReader {
     vm.id = *id;
     const XmlElement* vhs = nullptr;
     std::vector<const XmlElement*> boot_orders;
+    std::vector<std::string> vbox_macs;
     for (const XmlElement& c : e.children) {
       std::string name = OvfName(c);
       if (name == "Info") {
@@ -196,7 +198,7 @@ class EnvelopeReader {
         vm.description = ctx_.ChildText(c, "Annotation");
       } else if (ovf::NormalizeNs(c.ns) == ovf::kVboxNs &&
                  c.local == "Machine") {
-        ovf::ReadVirtualBoxMachine(c, &vm);
+        ovf::ReadVirtualBoxMachine(c, &vm, &vbox_macs);
       } else if (ovf::IsVmwareNs(c.ns) && c.local == "BootOrderSection") {
         boot_orders.push_back(&c);
       } else {
@@ -211,6 +213,13 @@ class EnvelopeReader {
       ctx_.Warn(
           "ovf.no-hardware", "VirtualSystem at " + e.Where(),
           "VirtualSystem " + Quote(vm.id) + " has no VirtualHardwareSection");
+    }
+    // VirtualBox keeps MACs only in its own section: one enabled adapter
+    // per NIC item, in order. Anything else is too ambiguous to pair.
+    if (!vbox_macs.empty() && vbox_macs.size() == vm.nics.size()) {
+      for (size_t i = 0; i < vm.nics.size(); ++i) {
+        if (vm.nics[i].mac.empty()) vm.nics[i].mac = vbox_macs[i];
+      }
     }
     for (const XmlElement* b : boot_orders) {
       ovf::ReadBootOrderSection(*b, ctx_, &vm);
@@ -270,6 +279,26 @@ class EnvelopeReader {
   ApplianceSpec* out_;
 };
 
+// XenServer labels its ASCII descriptors encoding="utf-16". The bytes are
+// read as what they are (UTF-8); say so, since other tools refuse them.
+void WarnAboutDeclaredEncoding(std::string_view xml, Diagnostics* diag) {
+  if (diag == nullptr || xml.substr(0, 5) != "<?xml") return;
+  size_t end = xml.find("?>");
+  std::string decl(xml.substr(0, end == std::string_view::npos ? 0 : end));
+  for (char& c : decl)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t p = decl.find("encoding=");
+  if (p == std::string::npos || p + 10 > decl.size()) return;
+  std::string enc = decl.substr(p + 10);
+  enc = enc.substr(0, enc.find_first_of("'\""));
+  if (enc.rfind("utf-16", 0) == 0 || enc.rfind("ucs", 0) == 0 ||
+      enc.rfind("utf-32", 0) == 0) {
+    diag->Warn("ovf.encoding-mismatch", "xml declaration",
+               "the document says it is " + Quote(enc) +
+                   " but its bytes are 8-bit; read as UTF-8");
+  }
+}
+
 Status ChooseDeployment(const OvfReadOptions& options, ReadContext& ctx,
                         ApplianceSpec* out) {
   auto& opts = out->deployment_options;
@@ -311,6 +340,7 @@ Result<ApplianceSpec> ParseOvfDescriptor(std::string_view xml,
     return CorruptError("the descriptor is empty");
   }
   ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  WarnAboutDeclaredEncoding(xml, diagnostics);
   auto major = ovf::EnvelopeMajor(root.ns);
   if (root.local != "Envelope" || !major) {
     return CorruptError(root.Where() + ": root element " + Quote(root.qname) +

@@ -204,13 +204,22 @@ void ReadOperatingSystemSection(const XmlElement& section,
   }
 }
 
-void ReadVirtualBoxMachine(const XmlElement& machine, VmSpec* vm) {
+void ReadVirtualBoxMachine(const XmlElement& machine, VmSpec* vm,
+                           std::vector<std::string>* adapter_macs) {
   if (auto t = machine.Attribute("", "OSType");
       t && vm->os.virtualbox_os_type.empty()) {
     vm->os.virtualbox_os_type = *t;
   }
   const XmlElement* hw = machine.Child(kAnyNs, "Hardware");
-  if (hw == nullptr || vm->firmware != Firmware::kUnknown) return;
+  if (hw == nullptr) return;
+  if (const XmlElement* net = hw->Child(kAnyNs, "Network")) {
+    for (const XmlElement* a : net->Children(kAnyNs, "Adapter")) {
+      if (a->Attribute("", "enabled") != "true") continue;
+      auto mac = NormalizeMac(a->Attribute("", "MACAddress").value_or(""));
+      adapter_macs->push_back(mac.value_or(""));
+    }
+  }
+  if (vm->firmware != Firmware::kUnknown) return;
   const XmlElement* fw = hw->Child(kAnyNs, "Firmware");
   std::string type = fw ? fw->Attribute("", "type").value_or("BIOS") : "BIOS";
   // VirtualBox's default firmware, when the element is absent, is BIOS.
