@@ -1,6 +1,7 @@
 #include "pipeline/describe.h"
 
 #include <cctype>
+#include <filesystem>
 #include <set>
 
 #include "ovf/vmx_reader.h"
@@ -77,16 +78,46 @@ Result<ApplianceSpec> DescribeDescriptor(std::string_view text,
   return UsageError("unknown descriptor kind");
 }
 
-int WarnAboutOutsideHrefs(const ApplianceSpec& appliance,
-                          Diagnostics* diagnostics) {
+namespace {
+std::set<std::string> AllHrefs(const ApplianceSpec& appliance) {
   std::set<std::string> hrefs;
   for (const FileRef& f : appliance.files) hrefs.insert(f.href);
   for (const VmSpec& vm : appliance.systems) {
     for (const Disk& d : vm.disks) hrefs.insert(d.source.href);
     hrefs.insert(vm.nvram_href);
   }
+  hrefs.erase("");
+  return hrefs;
+}
+}  // namespace
+
+int WarnAboutMissingFiles(const ApplianceSpec& appliance, std::string_view dir,
+                          Diagnostics* diagnostics) {
   int count = 0;
-  for (const std::string& href : hrefs) {
+  for (const std::string& href : AllHrefs(appliance)) {
+    if (!OutsideReason(href).empty()) continue;
+    std::error_code ec;
+    std::filesystem::path path = std::filesystem::path(dir) / href;
+    if (std::filesystem::is_regular_file(path, ec)) continue;
+    // A chunked file is stored as NAME.000000000, NAME.000000001, ...
+    if (std::filesystem::is_regular_file(path.string() + ".000000000", ec)) {
+      continue;
+    }
+    ++count;
+    if (diagnostics != nullptr) {
+      diagnostics->Warn("ovf.file-missing", href,
+                        "file " + Quote(href) +
+                            " is not beside the descriptor (yet); inspect "
+                            "shows the descriptor alone");
+    }
+  }
+  return count;
+}
+
+int WarnAboutOutsideHrefs(const ApplianceSpec& appliance,
+                          Diagnostics* diagnostics) {
+  int count = 0;
+  for (const std::string& href : AllHrefs(appliance)) {
     std::string_view why = OutsideReason(href);
     if (why.empty()) continue;
     ++count;

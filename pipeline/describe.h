@@ -36,6 +36,13 @@ Result<ApplianceSpec> DescribeDescriptor(std::string_view text,
 int WarnAboutOutsideHrefs(const ApplianceSpec& appliance,
                           Diagnostics* diagnostics);
 
+// For a lone descriptor in folder `dir`: a warning, ovf.file-missing, for
+// each referenced file (References, disk images, NVRAM) that is not a
+// regular file beside it. hrefs that leave the folder are not looked up
+// (WarnAboutOutsideHrefs reports them). Returns how many are missing.
+int WarnAboutMissingFiles(const ApplianceSpec& appliance, std::string_view dir,
+                          Diagnostics* diagnostics);
+
 }  // namespace ova2virt
 
 #endif  // OVA2VIRT_PIPELINE_DESCRIBE_H_

@@ -59,5 +59,27 @@ TEST_CASE("describe: hrefs that leave the descriptor's folder only warn") {
   CHECK(WarnAboutOutsideHrefs(*a, nullptr) == 1);
 }
 
+TEST_CASE("describe: files not beside a lone descriptor are a warning") {
+  testing::TempDir dir;
+  ApplianceSpec a;
+  a.files = {{"1", "here.vmdk"},
+             {"2", "chunked.vmdk"},
+             {"3", "gone.vmdk"},
+             {"4", "../outside.vmdk"}};
+  testing::WriteFileOrDie(dir.Join("here.vmdk"), "x");
+  testing::WriteFileOrDie(dir.Join("chunked.vmdk.000000000"), "x");
+  Diagnostics diag;
+  CHECK(WarnAboutMissingFiles(a, dir.path(), &diag) == 1);
+  REQUIRE(diag.size() == 1);
+  CHECK(diag.items()[0].id == "ovf.file-missing");
+  CHECK(diag.items()[0].where == "gone.vmdk");
+  // The corpus descriptors come without their disks.
+  std::string text =
+      testing::ReadFileOrDie(testing::CorpusPath("ovf/virtv2v_test-i-ova.ovf"));
+  auto b = DescribeDescriptor(text, DescriptorKind::kOvf, {}, nullptr);
+  REQUIRE_OK(b);
+  CHECK(WarnAboutMissingFiles(*b, testing::CorpusPath("ovf"), nullptr) == 1);
+}
+
 }  // namespace
 }  // namespace ova2virt
