@@ -98,6 +98,7 @@ class FilesSource : public PackageSource {
   }
 
   RandomAccessSource* InPlace() override { return file_.get(); }
+  uint64_t position() const override { return 0; }
   std::optional<uint64_t> bound() const override { return std::nullopt; }
 
  private:

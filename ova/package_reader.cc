@@ -76,9 +76,25 @@ struct PackageReader::State {
   std::string Who(const std::string& name) const {
     return std::string(source->noun()) + " " + Quote(name);
   }
+  // A member whose data runs past the end of the archive. Said the same
+  // way whether a seekable file's size showed it before reading or a pipe
+  // ran dry while reading.
+  Status Truncated(const std::string& name, uint64_t offset, uint64_t size,
+                   uint64_t end) const {
+    return CorruptError(
+        Who(name) + " at byte " + std::to_string(offset) +
+        ": archive is truncated (the member's " + std::to_string(size) +
+        " bytes run past its end at byte " + std::to_string(end) + ")");
+  }
   // Puts the current member's name in front of an error about it.
   Status AboutCurrent(const Status& s) const {
     if (s.ok()) return s;
+    const std::string& m = s.message();
+    if (s.code() == ErrorCode::kCorrupt && m.rfind("at byte ", 0) == 0 &&
+        m.find(": archive is truncated") != std::string::npos) {
+      return Truncated(current().name, current().offset, current().size,
+                       source->position());
+    }
     std::string who = Who(current().name);
     if (s.message().rfind("at byte ", 0) == 0) {
       return Status(s.code(), who + " " + s.message());
@@ -322,10 +338,7 @@ Result<std::optional<MemberInfo>> PackageReader::State::Next() {
     if (auto bound = source->bound()) {
       uint64_t size = static_cast<uint64_t>(entry->size);
       if (entry->data_offset > *bound || size > *bound - entry->data_offset) {
-        return CorruptError(
-            who + " at byte " + std::to_string(entry->data_offset) + ": size " +
-            std::to_string(size) + " exceeds the end of the archive (" +
-            std::to_string(*bound) + " bytes)");
+        return Truncated(entry->name, entry->data_offset, size, *bound);
       }
     }
     if (IsAppleDouble(name)) {

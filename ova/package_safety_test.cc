@@ -154,11 +154,13 @@ TEST_CASE("safety: sizes beyond the archive, huge and negative") {
     auto [file, pipe] = Verdicts(dir, bytes);
     CHECK(file.code() == ErrorCode::kCorrupt);
     CHECK(pipe.code() == ErrorCode::kCorrupt);
+    // The same words whether the file's size or a dry pipe showed it.
+    CHECK(Message(file) == Message(pipe));
     CHECK(Message(file).rfind("member 'huge.vmdk' at byte ", 0) == 0);
-    CHECK(Message(file).find("size 1099511627776 exceeds the end of the "
-                             "archive") != std::string::npos);
-    CHECK(Message(pipe).rfind("member 'huge.vmdk' at byte ", 0) == 0);
-    CHECK(Message(pipe).find("archive is truncated") != std::string::npos);
+    CHECK(Message(file).find(": archive is truncated (the member's "
+                             "1099511627776 bytes run past its end at byte " +
+                             std::to_string(bytes.size()) + ")") !=
+          std::string::npos);
   }
   // A GNU base-256 size with every bit set: negative, or absurd.
   std::string bytes = WithMember(Named("neg.vmdk", "x"), TarFormat::kGnu);
@@ -188,12 +190,12 @@ TEST_CASE("safety: truncated archives") {
   auto [file, pipe] = Verdicts(dir, cut);
   CHECK(file.code() == ErrorCode::kCorrupt);
   CHECK(pipe.code() == ErrorCode::kCorrupt);
-  CHECK(Message(file) == "member 'disk1.vmdk' at byte " +
-                             std::to_string(layout[2].data_offset) +
-                             ": size 70000 exceeds the end of the archive (" +
-                             std::to_string(cut.size()) + " bytes)");
-  CHECK(Message(pipe).rfind("member 'disk1.vmdk' at byte ", 0) == 0);
-  CHECK(Message(pipe).find("truncated") != std::string::npos);
+  CHECK(Message(file) == Message(pipe));
+  CHECK(Message(file) ==
+        "member 'disk1.vmdk' at byte " + std::to_string(layout[2].data_offset) +
+            ": archive is truncated (the member's 70000 bytes run past its "
+            "end at byte " +
+            std::to_string(cut.size()) + ")");
   // Inside a header.
   std::string in_header = bytes.substr(0, layout[3].header_offset + 100);
   auto [hf, hp] = Verdicts(dir, in_header);

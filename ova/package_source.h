@@ -51,6 +51,8 @@ class PackageSource {
   virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
   virtual Status Skip() = 0;
   virtual RandomAccessSource* InPlace() = 0;
+  // Bytes consumed so far of the (uncompressed) tar stream; 0 for files.
+  virtual uint64_t position() const = 0;
   // The input's size when every entry must lie within it (a seekable,
   // uncompressed tar), for early bounds checks.
   virtual std::optional<uint64_t> bound() const = 0;

@@ -62,6 +62,7 @@ class TarSource : public PackageSource {
   }
   Status Skip() override { return tar_->Skip(); }
   RandomAccessSource* InPlace() override { return in_place_.get(); }
+  uint64_t position() const override { return tar_->position(); }
 
   std::optional<uint64_t> bound() const override {
     if (!in_place_ok()) return std::nullopt;
