@@ -183,12 +183,13 @@ void TarBuilder::AppendMember(const TarMember& m,
   };
 
   switch (format_) {
-    case TarFormat::kUstar:
-      REQUIRE_MESSAGE(SplitUstarName(m.name, &prefix, &header_name),
-                      "name too long for ustar: " << m.name);
+    case TarFormat::kUstar: {
+      bool fits = SplitUstarName(m.name, &prefix, &header_name);
+      REQUIRE_MESSAGE(fits, "name too long for ustar: " << m.name);
       REQUIRE_MESSAGE(!big, "size too large for ustar");
       REQUIRE_MESSAGE(link.size() <= 100, "link name too long for ustar");
       break;
+    }
     case TarFormat::kPax: {
       std::string records;
       bool needs_path = !SplitUstarName(m.name, &prefix, &header_name);
@@ -294,13 +295,14 @@ void TarBuilder::WriteFile(const std::string& path) const {
   uint64_t pos = 0;
   for (const Piece& p : Pieces(nullptr)) {
     if (!p.bytes.empty()) {
-      REQUIRE(::pwrite(fd, p.bytes.data(), p.bytes.size(),
-                       static_cast<off_t>(pos)) ==
-              static_cast<ssize_t>(p.bytes.size()));
+      ssize_t n =
+          ::pwrite(fd, p.bytes.data(), p.bytes.size(), static_cast<off_t>(pos));
+      REQUIRE(n == static_cast<ssize_t>(p.bytes.size()));
     }
     pos += p.bytes.size() + p.zeros;
   }
-  REQUIRE(::ftruncate(fd, static_cast<off_t>(pos)) == 0);
+  int truncated = ::ftruncate(fd, static_cast<off_t>(pos));
+  REQUIRE(truncated == 0);
   ::close(fd);
 }
 
