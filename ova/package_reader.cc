@@ -13,6 +13,7 @@
 #include "ova/input_sniffer.h"
 #include "ova/member_name.h"
 #include "ova/package_source.h"
+#include "ova/parallel_hasher.h"
 
 namespace ova2virt {
 
@@ -66,7 +67,9 @@ struct PackageReader::State {
 
   // The current member.
   bool in_member = false;
-  std::optional<MultiHasher> hasher;
+  // Hashes the current member: with one algorithm, or several side by side
+  // when the manifest has not been seen.
+  std::optional<ParallelHasher> hasher;
   uint64_t consumed = 0;
   std::optional<std::string> held;  // descriptor, manifest or certificate
   std::optional<MemorySource> held_source;
