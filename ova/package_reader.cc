@@ -61,7 +61,7 @@ struct PackageReader::State {
   std::string certificate_name;
   // The manifest found by reading ahead (seekable tars).
   bool ahead_tried = false;
-  std::optional<std::pair<std::string, std::string>> ahead_text;
+  PackageSource::ManifestAhead ahead_scan;
   std::optional<Manifest> ahead;
   std::vector<std::string> expected;
 
@@ -172,9 +172,9 @@ std::vector<DigestAlgorithm> PackageReader::State::AlgorithmsFor(
   if (!manifest && !ahead_tried && options.read_manifest_ahead &&
       source->bound()) {
     ahead_tried = true;
-    ahead_text = source->ReadManifestAhead(options.max_manifest_bytes);
-    if (ahead_text) {
-      auto parsed = ParseManifest(ahead_text->second);
+    ahead_scan = source->ReadManifestAhead(options.max_manifest_bytes);
+    if (ahead_scan.outcome == PackageSource::ManifestAhead::Outcome::kFound) {
+      auto parsed = ParseManifest(ahead_scan.text);
       // A broken manifest is reported when the main pass reaches it; until
       // then, hash with everything.
       if (parsed.ok()) ahead = std::move(*parsed);
@@ -182,8 +182,11 @@ std::vector<DigestAlgorithm> PackageReader::State::AlgorithmsFor(
   }
   if (manifest) return manifest->AlgorithmsFor(name);
   if (ahead) return ahead->AlgorithmsFor(name);
-  // Read ahead and found no manifest: there is nothing to check against.
-  if (ahead_tried && !ahead_text) return {};
+  // The whole archive was scanned and holds no manifest: there is nothing
+  // to check against.
+  if (ahead_scan.outcome == PackageSource::ManifestAhead::Outcome::kNone) {
+    return {};
+  }
   return {kAllDigests.begin(), kAllDigests.end()};
 }
 
@@ -228,8 +231,8 @@ Status PackageReader::State::ReadHeld(MemberRole role) {
       descriptor_name = m.name;
       break;
     case MemberRole::kManifest: {
-      if (ahead_text && ahead_text->first == m.name &&
-          ahead_text->second != text) {
+      if (ahead_scan.outcome == PackageSource::ManifestAhead::Outcome::kFound &&
+          ahead_scan.name == m.name && ahead_scan.text != text) {
         return CorruptError(Who(m.name) + ": changed while being read");
       }
       auto parsed = ParseManifest(text);

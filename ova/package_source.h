@@ -57,12 +57,20 @@ class PackageSource {
   // uncompressed tar), for early bounds checks.
   virtual std::optional<uint64_t> bound() const = 0;
   // A seekable, uncompressed tar: the name and bytes of the first manifest
-  // member, found by skipping from header to header. nullopt when there is
-  // none, or the input cannot do this.
-  virtual std::optional<std::pair<std::string, std::string>> ReadManifestAhead(
-      size_t cap) {
+  // member, found by skipping from header to header.
+  struct ManifestAhead {
+    enum class Outcome {
+      kFound,    // name and text hold the manifest
+      kNone,     // the whole archive was scanned: there is no manifest
+      kUnknown,  // the input cannot be scanned, or the scan failed
+    };
+    Outcome outcome = Outcome::kUnknown;
+    std::string name;
+    std::string text;
+  };
+  virtual ManifestAhead ReadManifestAhead(size_t cap) {
     (void)cap;
-    return std::nullopt;
+    return {};
   }
   // Called once after the last entry: how the input ended.
   virtual void CheckEnd(Diagnostics& warnings) { (void)warnings; }

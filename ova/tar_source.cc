@@ -69,32 +69,33 @@ class TarSource : public PackageSource {
     return file_->size();
   }
 
-  std::optional<std::pair<std::string, std::string>> ReadManifestAhead(
-      size_t cap) override {
-    if (!in_place_ok()) return std::nullopt;
+  ManifestAhead ReadManifestAhead(size_t cap) override {
+    using Outcome = ManifestAhead::Outcome;
+    if (!in_place_ok()) return {};
     // A second, independent pass over the same file: headers only. Any
     // trouble here is left for the main pass to report.
     auto scan = TarStream::Open(*file_);
-    if (!scan.ok()) return std::nullopt;
+    if (!scan.ok()) return {};
     for (;;) {
       auto e = (*scan)->Next();
-      if (!e.ok() || !e->has_value()) return std::nullopt;
+      if (!e.ok()) return {};
+      if (!e->has_value()) return {Outcome::kNone, "", ""};
       const TarEntry& entry = **e;
       if (entry.type != TarEntryType::kFile ||
           !HasExtension(entry.name, ".mf") || IsAppleDouble(entry.name)) {
         continue;
       }
       if (entry.size < 0 || static_cast<uint64_t>(entry.size) > cap) {
-        return std::nullopt;
+        return {};
       }
       auto name = ValidateMemberName(entry.name);
-      if (!name.ok()) return std::nullopt;
+      if (!name.ok()) return {};
       std::string text(static_cast<size_t>(entry.size), '\0');
       Status read =
           ReadExactlyAt(*file_, entry.data_offset,
                         {reinterpret_cast<uint8_t*>(text.data()), text.size()});
-      if (!read.ok()) return std::nullopt;
-      return std::make_pair(std::move(*name), std::move(text));
+      if (!read.ok()) return {};
+      return {Outcome::kFound, std::move(*name), std::move(text)};
     }
   }
 

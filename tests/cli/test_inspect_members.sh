@@ -36,7 +36,7 @@ ours:
 $got
 tarfile:
 $want"
-    "$OVA2VIRT" inspect --json - <"$1" >"$T/.out" 2>"$T/.err"
+    cat "$1" | "$OVA2VIRT" inspect --json - >"$T/.out" 2>"$T/.err"
     rc=$?
     expect_rc 0 "$2 from stdin"
     checks=$((checks + 1))

@@ -12,7 +12,8 @@ same_from_stdin() {
     file_rc=$rc
     file_err=$(printf '%s' "$err" | sed "s|$1|stdin|g")
     file_out=$(printf '%s' "$out" | sed "s|^$1:|stdin:|")
-    "$OVA2VIRT" verify - <"$1" >"$T/.out" 2>"$T/.err"
+    # A real pipe, as `cat X.ova | ova2virt verify -`.
+    cat "$1" | "$OVA2VIRT" verify - >"$T/.out" 2>"$T/.err"
     rc=$?
     out=$(cat "$T/.out")
     err=$(cat "$T/.err")
@@ -184,7 +185,7 @@ run verify "$T/trunc.ova"
 expect_rc 3 "truncated in a disk"
 expect_one_line_error "truncated in a disk"
 expect_err_contains "member 'disk1.vmdk' at byte" "truncated in a disk names it"
-"$OVA2VIRT" verify - <"$T/trunc.ova" >/dev/null 2>"$T/.err"
+cat "$T/trunc.ova" | "$OVA2VIRT" verify - >/dev/null 2>"$T/.err"
 rc=$?
 err=$(cat "$T/.err")
 expect_rc 3 "truncated from stdin"
