@@ -54,6 +54,8 @@ Status VmdkSparseReader::Init(const vmdk::SparseHeader& header,
 }
 
 Status VmdkSparseReader::SetDescriptor(std::string_view text, uint64_t at) {
+  // The extent files of split disks reserve the space but leave it empty.
+  if (text.empty() || text[0] == '\0') return OkStatus();
   auto parsed = ParseVmdkDescriptor(text);
   if (!parsed.ok()) {
     return parsed.status().WithContext("embedded descriptor at byte " +

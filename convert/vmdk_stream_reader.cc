@@ -142,14 +142,17 @@ Status VmdkStreamReader::ReadHeaderArea() {
       desc_start + desc_size <= *overhead_bytes) {
     RETURN_IF_ERROR(cursor_.Skip(desc_start - cursor_.position()));
     ASSIGN_OR_RETURN(auto text, cursor_.Take(static_cast<size_t>(desc_size)));
-    auto parsed = ParseVmdkDescriptor(AsStringView(text));
-    if (!parsed.ok()) {
-      return parsed.status().WithContext("embedded descriptor " +
-                                         At(desc_start));
+    // A reserved but empty descriptor area says nothing.
+    if (text[0] != 0) {
+      auto parsed = ParseVmdkDescriptor(AsStringView(text));
+      if (!parsed.ok()) {
+        return parsed.status().WithContext("embedded descriptor " +
+                                           At(desc_start));
+      }
+      descriptor_ = std::move(parsed).value();
+      has_descriptor_ = true;
+      RETURN_IF_ERROR(CheckVmdkDescriptorSupported(descriptor_));
     }
-    descriptor_ = std::move(parsed).value();
-    has_descriptor_ = true;
-    RETURN_IF_ERROR(CheckVmdkDescriptorSupported(descriptor_));
   }
   if (*overhead_bytes > cursor_.position()) {
     RETURN_IF_ERROR(cursor_.Skip(*overhead_bytes - cursor_.position()));
