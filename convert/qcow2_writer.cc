@@ -218,7 +218,8 @@ Status Qcow2Writer::WriteMetadata() {
   }
   uint64_t l2_first = next_host_;
   uint64_t l1_first = l2_first + l2_count;
-  uint64_t l1_clusters = std::max<uint64_t>(1, DivRoundUp(l1_entries * 8, kCs));
+  // An empty disk has no L1 table at all (offset 0), as qemu-img makes it.
+  uint64_t l1_clusters = DivRoundUp(l1_entries * 8, kCs);
   uint64_t rc_first = l1_first + l1_clusters;
   uint64_t blocks = 1, table_clusters = 1;
   for (;;) {
@@ -257,12 +258,14 @@ Status Qcow2Writer::WriteMetadata() {
   }
   RETURN_IF_ERROR(flush_l2());
 
-  std::vector<uint8_t> l1_bytes(l1_clusters * kCs, 0);
-  for (uint64_t i = 0; i < l1_entries; ++i) {
-    StoreBe64(l1_bytes.data() + i * 8, l1[i]);
+  if (l1_clusters > 0) {
+    std::vector<uint8_t> l1_bytes(l1_clusters * kCs, 0);
+    for (uint64_t i = 0; i < l1_entries; ++i) {
+      StoreBe64(l1_bytes.data() + i * 8, l1[i]);
+    }
+    RETURN_IF_ERROR(sink_.WriteAt(l1_first * kCs, l1_bytes));
+    bytes_written_ += l1_bytes.size();
   }
-  RETURN_IF_ERROR(sink_.WriteAt(l1_first * kCs, l1_bytes));
-  bytes_written_ += l1_bytes.size();
 
   for (uint64_t b = 0; b < blocks; ++b) {
     std::fill(buf.begin(), buf.end(), 0);
@@ -290,7 +293,8 @@ Status Qcow2Writer::WriteMetadata() {
   StoreBe32(h + qcow2::kOffClusterBits, kClusterBits);
   StoreBe64(h + qcow2::kOffSize, virtual_size_);
   StoreBe32(h + qcow2::kOffL1Size, static_cast<uint32_t>(l1_entries));
-  StoreBe64(h + qcow2::kOffL1TableOffset, l1_first * kCs);
+  StoreBe64(h + qcow2::kOffL1TableOffset,
+            l1_clusters > 0 ? l1_first * kCs : 0);
   StoreBe64(h + qcow2::kOffRefcountTableOffset, (rc_first + blocks) * kCs);
   StoreBe32(h + qcow2::kOffRefcountTableClusters,
             static_cast<uint32_t>(table_clusters));

@@ -316,6 +316,12 @@ Status VmdkSparseReader::PlanSequential() {
   for (size_t i = 0; i < plan_.size(); ++i) {
     uint64_t grain = plan_[i].second;
     RETURN_IF_ERROR(CheckGrainTarget(grain, plan_[i].first, 0));
+    if (plan_[i].first * kSectorSize < c.position()) {
+      return UnsupportedError(
+          "the grain for " + Sector(grain * header_.grain_size) +
+          " is stored before the grain tables: this layout needs a seekable "
+          "input");
+    }
     if (i > 0 && plan_[i].first == plan_[i - 1].first) {
       return CorruptError("grain table entries for " +
                           Sector(plan_[i - 1].second * header_.grain_size) +
