@@ -65,12 +65,13 @@ TEST_CASE("memory: an 8 GiB disk converts in under 64 MiB of RSS") {
   };
   for (const Step& s : steps) {
     CAPTURE(s.out);
-    long kib = PeakRssOf([&] {
-      return ConvertFile(s.in, s.out, s.format, 2).ok();
-    });
+    long kib =
+        PeakRssOf([&] { return ConvertFile(s.in, s.out, s.format, 2).ok(); });
     MESSAGE("peak RSS converting to " << s.format << ": " << kib << " KiB");
     CHECK(kib > 0);
-    CHECK(kib < kLimitKiB);
+    // Above what an idle child holds (which is large under the
+    // sanitizers, tiny otherwise).
+    CHECK(kib - baseline < kLimitKiB);
   }
   // And the round trip is exact.
   auto cmp = testing::QemuImg("compare " + testing::ShellQuote(vmdk) + " " +

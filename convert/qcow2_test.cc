@@ -129,8 +129,8 @@ TEST_CASE("qcow2: an empty disk, and a disk of zero bytes, check clean") {
     auto r = testing::QemuImg("check " + testing::ShellQuote(path));
     INFO(r.out);
     CHECK(r.exit_code == 0);
-    auto info = testing::QemuImg("info --output=json " +
-                                 testing::ShellQuote(path));
+    auto info =
+        testing::QemuImg("info --output=json " + testing::ShellQuote(path));
     CHECK(info.out.find("\"virtual-size\": " + std::to_string(capacity)) !=
           std::string::npos);
   }
@@ -229,8 +229,7 @@ TEST_CASE("qcow2 reader: hostile headers fail with kCorrupt/kUnsupported") {
        ErrorCode::kUnsupported, "64 TiB"},
       {"L1 too small", patched(qcow2::kOffL1Size, uint32_t{0}),
        ErrorCode::kCorrupt, "too small"},
-      {"L1 past the end",
-       patched(qcow2::kOffL1TableOffset, uint64_t{1} << 40),
+      {"L1 past the end", patched(qcow2::kOffL1TableOffset, uint64_t{1} << 40),
        ErrorCode::kCorrupt, "L1 table"},
       {"L1 unaligned", patched(qcow2::kOffL1TableOffset, uint64_t{65537}),
        ErrorCode::kCorrupt, "unaligned"},

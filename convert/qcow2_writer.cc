@@ -293,8 +293,7 @@ Status Qcow2Writer::WriteMetadata() {
   StoreBe32(h + qcow2::kOffClusterBits, kClusterBits);
   StoreBe64(h + qcow2::kOffSize, virtual_size_);
   StoreBe32(h + qcow2::kOffL1Size, static_cast<uint32_t>(l1_entries));
-  StoreBe64(h + qcow2::kOffL1TableOffset,
-            l1_clusters > 0 ? l1_first * kCs : 0);
+  StoreBe64(h + qcow2::kOffL1TableOffset, l1_clusters > 0 ? l1_first * kCs : 0);
   StoreBe64(h + qcow2::kOffRefcountTableOffset, (rc_first + blocks) * kCs);
   StoreBe32(h + qcow2::kOffRefcountTableClusters,
             static_cast<uint32_t>(table_clusters));

@@ -75,14 +75,13 @@ TEST_CASE("vmdk descriptor: extents of every kind, CRLF, padding") {
 }
 
 TEST_CASE("vmdk descriptor: malformed extent lines are corrupt") {
-  for (const char* line :
-       {"RW abc SPARSE \"x.vmdk\"", "RW 10 SPARSE x.vmdk",
-        "RW 10 SPARSE \"x.vmdk", "RW 10 FLAT \"x.vmdk\" zz",
-        "RW 99999999999999999999999 FLAT \"x\" 0", "RW 10 SPARSE",
-        "RW 10 FLAT \"x.vmdk\" 0 extra"}) {
+  for (const char* line : {"RW abc SPARSE \"x.vmdk\"", "RW 10 SPARSE x.vmdk",
+                           "RW 10 SPARSE \"x.vmdk", "RW 10 FLAT \"x.vmdk\" zz",
+                           "RW 99999999999999999999999 FLAT \"x\" 0",
+                           "RW 10 SPARSE", "RW 10 FLAT \"x.vmdk\" 0 extra"}) {
     CAPTURE(line);
-    auto d = ParseVmdkDescriptor(std::string("# Disk DescriptorFile\n") +
-                                 line + "\n");
+    auto d = ParseVmdkDescriptor(std::string("# Disk DescriptorFile\n") + line +
+                                 "\n");
     CHECK(d.status().code() == ErrorCode::kCorrupt);
     CHECK(d.status().message().find("descriptor line 2") != std::string::npos);
   }
@@ -94,14 +93,13 @@ TEST_CASE("vmdk descriptor: malformed extent lines are corrupt") {
 }
 
 TEST_CASE("vmdk descriptor: extent names never leave the folder") {
-  for (const char* ok : {"disk-flat.vmdk", "sub/disk.vmdk", "a..b.vmdk",
-                         "disk name (1).vmdk"}) {
+  for (const char* ok :
+       {"disk-flat.vmdk", "sub/disk.vmdk", "a..b.vmdk", "disk name (1).vmdk"}) {
     CAPTURE(ok);
     CHECK_OK(CheckExtentName(ok));
   }
-  for (const char* bad :
-       {"", "/etc/passwd", "../secret", "a/../../b", "..", "sub/..",
-        "a\\b", "new\nline"}) {
+  for (const char* bad : {"", "/etc/passwd", "../secret", "a/../../b", "..",
+                          "sub/..", "a\\b", "new\nline"}) {
     CAPTURE(bad);
     CHECK(CheckExtentName(bad).code() == ErrorCode::kCorrupt);
   }
@@ -109,8 +107,8 @@ TEST_CASE("vmdk descriptor: extent names never leave the folder") {
 
 TEST_CASE("vmdk descriptor: create types, parents and encryption") {
   auto check = [](std::string type, std::string extra = "") {
-    auto d = ParseVmdkDescriptor("# Disk DescriptorFile\ncreateType=\"" +
-                                 type + "\"\nparentCID=ffffffff\n" + extra);
+    auto d = ParseVmdkDescriptor("# Disk DescriptorFile\ncreateType=\"" + type +
+                                 "\"\nparentCID=ffffffff\n" + extra);
     REQUIRE_OK(d);
     return CheckVmdkDescriptorSupported(*d);
   };
@@ -119,8 +117,8 @@ TEST_CASE("vmdk descriptor: create types, parents and encryption") {
         "twoGbMaxExtentFlat", "streamOptimized", "vmfs", "vmfsThin"}) {
     CHECK_OK(check(t));
   }
-  for (const char* t : {"vmfsSparse", "seSparse", "vmfsRaw",
-                        "vmfsRawDeviceMap", "fullDevice", "", "custom"}) {
+  for (const char* t : {"vmfsSparse", "seSparse", "vmfsRaw", "vmfsRawDeviceMap",
+                        "fullDevice", "", "custom"}) {
     CAPTURE(t);
     Status s = check(t);
     CHECK(s.code() == ErrorCode::kUnsupported);

@@ -77,9 +77,7 @@ TEST_CASE("vmdk sparse: hostile tables fail with kCorrupt") {
               random);
     CHECK(s.code() == ErrorCode::kCorrupt);
     s = error(
-        [&](VmdkBuilder& b) {
-          b.PatchGrainTableEntry(grains[0], 0x7fffffff);
-        },
+        [&](VmdkBuilder& b) { b.PatchGrainTableEntry(grains[0], 0x7fffffff); },
         random);
     CAPTURE(s.message());
     CHECK((s.code() == ErrorCode::kCorrupt));

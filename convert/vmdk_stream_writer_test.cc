@@ -70,7 +70,7 @@ TEST_CASE("vmdk stream writer: the layout VMware's exporters write") {
   CHECK(h.capacity == disk.size() / 512);
   std::string desc = image.substr(512, h.descriptor_size * 512);
   desc.resize(desc.find('\0') == std::string::npos ? desc.size()
-                                                     : desc.find('\0'));
+                                                   : desc.find('\0'));
   auto d = ParseVmdkDescriptor(desc);
   REQUIRE_OK(d);
   CHECK(d->create_type == "streamOptimized");
