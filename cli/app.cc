@@ -18,6 +18,7 @@ namespace {
 // The command table: one line per subcommand, in the order --help lists them.
 const CommandEntry kCommands[] = {
     {"", nullptr},  // placeholder so the table is never empty
+    {"convert", AddConvertCommand},
 };
 
 void OnSignal(int sig) {
