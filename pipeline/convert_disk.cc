@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "convert/disk_open.h"
 #include "convert/owned_sources.h"
@@ -266,14 +267,15 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
     out_file = &tmp->file();
   }
   FileBlockSink block_sink(*out_file);
-  FileSink stream_sink(*out_file, 4 << 20);
+  std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {
     writer = std::make_unique<Qcow2Writer>(block_sink, reader.capacity());
   } else if (format == "raw") {
     writer = std::make_unique<RawWriter>(block_sink, reader.capacity());
   } else {
-    writer = std::make_unique<VmdkStreamWriter>(stream_sink, reader.capacity(),
+    stream_sink.emplace(*out_file, 4 << 20);
+    writer = std::make_unique<VmdkStreamWriter>(*stream_sink, reader.capacity(),
                                                 vmdk_options);
   }
 
@@ -283,7 +285,7 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   co.label = req.input == "-" ? "stdin" : BaseName(req.input);
   co.input_name = req.input == "-" ? "stdin" : req.input;
   ASSIGN_OR_RETURN(ConvertStats stats, ConvertDisk(reader, *writer, co));
-  RETURN_IF_ERROR(stream_sink.Close());
+  if (stream_sink) RETURN_IF_ERROR(stream_sink->Close());
   if (tmp != nullptr) RETURN_IF_ERROR(tmp->Commit());
 
   ConvertReport report;
