@@ -20,6 +20,7 @@ const CommandEntry kCommands[] = {
     {"", nullptr},  // placeholder so the table is never empty
     {"inspect", AddInspectCommand},
     {"verify", AddVerifyCommand},
+    {"convert", AddConvertCommand},
 };
 
 void OnSignal(int sig) {

@@ -9,6 +9,9 @@ namespace ova2virt::cli {
 
 using AddCommandFn = void (*)(CLI::App& app, Context& context);
 
+// One function per subcommand, defined in its cmd_*.cc file.
+void AddConvertCommand(CLI::App& app, Context& context);
+
 struct CommandEntry {
   const char* name;
   AddCommandFn add;

@@ -1,0 +1,273 @@
+#include "convert/vmdk_stream_reader.h"
+
+#include "convert/disk_test_util.h"
+#include "core/compress.h"
+#include "tests/support/vmdk_builder.h"
+
+namespace ova2virt {
+namespace {
+
+using testing::MemoryImage;
+using testing::RealisticDiskImage;
+using testing::TryReadDisk;
+using testing::VmdkBuilder;
+using Layout = VmdkBuilder::Layout;
+
+// An odd capacity: not a multiple of the grain, nor of a sector.
+constexpr uint64_t kCapacity = 3 * 1024 * 1024 + 7 * 512 + 100;
+
+std::string Padded(std::string disk) {
+  disk.resize((disk.size() + 511) / 512 * 512, '\0');
+  return disk;
+}
+
+std::string ZlibOf(const std::string& raw, int level = 6) {
+  Deflater d(level);
+  std::string out(d.Bound(raw.size()), '\0');
+  auto n = d.Zlib(AsBytes(raw),
+                  {reinterpret_cast<uint8_t*>(out.data()), out.size()});
+  REQUIRE(n.ok());
+  out.resize(*n);
+  return out;
+}
+
+// A grain of `disk` that holds no data (so a test may add one there).
+uint64_t FreeGrain(const std::string& disk) {
+  std::vector<uint64_t> used =
+      VmdkBuilder(VmdkBuilder::Layout::kVmwareStream, disk).DataGrains();
+  uint64_t g = 0;
+  while (std::find(used.begin(), used.end(), g) != used.end()) ++g;
+  REQUIRE(g * 65536 < disk.size());
+  return g;
+}
+
+Status ReadError(const std::string& image, bool random = false) {
+  MemoryImage m(image);
+  auto r = m.Open(random);
+  if (!r.ok()) return r.status();
+  return TryReadDisk(**r).status();
+}
+
+TEST_CASE("vmdk stream: both layouts, from a pipe and in place, 1-3 threads") {
+  std::string disk = RealisticDiskImage(kCapacity, 11);
+  for (Layout layout : {Layout::kVmwareStream, Layout::kQemuStream}) {
+    std::string image = VmdkBuilder(layout, disk).Build();
+    for (bool random : {false, true}) {
+      for (int threads : {1, 2, 3}) {
+        CAPTURE(static_cast<int>(layout));
+        CAPTURE(random);
+        CAPTURE(threads);
+        MemoryImage m(image);
+        auto r = m.Open(random);
+        REQUIRE_OK(r);
+        CHECK((*r)->format_name() == "vmdk-streamOptimized");
+        CHECK((*r)->capacity() == Padded(disk).size());
+        auto got = TryReadDisk(**r, threads);
+        REQUIRE_OK(got);
+        CHECK(*got == Padded(disk));
+        CHECK((*r)->bytes_read() <= image.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("vmdk stream: grains out of order, small grains, no data at all") {
+  std::string disk = RealisticDiskImage(kCapacity, 12);
+  SUBCASE("shuffled") {
+    MemoryImage m(VmdkBuilder(Layout::kVmwareStream, disk).Shuffle(7).Build());
+    auto r = m.Open(false);
+    REQUIRE_OK(r);
+    auto got = TryReadDisk(**r, 2);
+    REQUIRE_OK(got);
+    CHECK(*got == Padded(disk));
+  }
+  SUBCASE("8-sector grains") {
+    MemoryImage m(
+        VmdkBuilder(Layout::kVmwareStream, disk).GrainSectors(8).Build());
+    auto r = m.Open(false);
+    REQUIRE_OK(r);
+    auto got = TryReadDisk(**r, 2);
+    REQUIRE_OK(got);
+    CHECK(*got == Padded(disk));
+  }
+  SUBCASE("all zeros: no grains, only metadata") {
+    MemoryImage m(
+        VmdkBuilder(Layout::kVmwareStream, std::string(1 << 20, '\0')).Build());
+    auto r = m.Open(false);
+    REQUIRE_OK(r);
+    DataRun run;
+    auto more = (*r)->Next(&run);
+    REQUIRE_OK(more);
+    CHECK_FALSE(*more);
+  }
+  SUBCASE("ovftool's undocumented type 4 markers are skipped") {
+    MemoryImage m(VmdkBuilder(Layout::kVmwareStream, disk)
+                      .AddMarker(4, 0)
+                      .AddMarker(4, 0)
+                      .Build());
+    auto r = m.Open(false);
+    REQUIRE_OK(r);
+    auto got = TryReadDisk(**r);
+    REQUIRE_OK(got);
+    CHECK(*got == Padded(disk));
+  }
+}
+
+TEST_CASE("vmdk stream: an all-zero grain in the stream yields no run") {
+  std::string disk(4 << 16, '\0');
+  disk[3 << 16] = 'x';
+  std::string zero_grain = ZlibOf(std::string(65536, '\0'));
+  MemoryImage m(VmdkBuilder(Layout::kVmwareStream, disk)
+                    .AddRawGrain(0, zero_grain)
+                    .Build());
+  auto r = m.Open(false);
+  REQUIRE_OK(r);
+  DataRun run;
+  auto more = (*r)->Next(&run);
+  REQUIRE_OK(more);
+  REQUIRE(*more);
+  CHECK(run.offset == (3u << 16));
+  more = (*r)->Next(&run);
+  REQUIRE_OK(more);
+  CHECK_FALSE(*more);
+}
+
+TEST_CASE("vmdk stream: hostile streams fail with kCorrupt and an offset") {
+  std::string disk = RealisticDiskImage(1 << 20, 13);
+  const uint64_t free_lba = FreeGrain(disk) * 128;
+  auto corrupt = [](const Status& s, std::string_view text) {
+    CAPTURE(s.message());
+    CHECK(s.code() == ErrorCode::kCorrupt);
+    CHECK(s.message().find(text) != std::string::npos);
+  };
+  SUBCASE("a grain that inflates beyond a grain") {
+    corrupt(
+        ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                      .AddRawGrain(free_lba, ZlibOf(std::string(200000, 'A')))
+                      .Build()),
+        "inflates beyond 65536 bytes");
+  }
+  SUBCASE("garbage instead of zlib data") {
+    corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                          .AddRawGrain(free_lba, "not zlib at all")
+                          .Build()),
+            "invalid compressed data");
+  }
+  SUBCASE("the same grain twice") {
+    std::vector<uint64_t> grains =
+        VmdkBuilder(Layout::kVmwareStream, disk).DataGrains();
+    REQUIRE(!grains.empty());
+    corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                          .AddRawGrain(grains[0] * 128, ZlibOf("x"))
+                          .Build()),
+            "already delivered");
+  }
+  SUBCASE("a grain beyond the capacity") {
+    corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                          .AddRawGrain(1 << 30, ZlibOf("x"))
+                          .Build()),
+            "beyond the capacity");
+  }
+  SUBCASE("a grain off its boundary") {
+    corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                          .AddRawGrain(3, ZlibOf("x"))
+                          .Build()),
+            "not on a grain boundary");
+  }
+  SUBCASE("a compressed size far beyond any grain") {
+    std::string image = VmdkBuilder(Layout::kVmwareStream, disk)
+                            .AddRawGrain(free_lba, std::string(200000, 'z'))
+                            .Build();
+    corrupt(ReadError(image), "compressed size 200000 exceeds");
+  }
+  SUBCASE("no end-of-stream marker, and truncation") {
+    corrupt(
+        ReadError(
+            VmdkBuilder(Layout::kQemuStream, disk).OmitEndOfStream().Build()),
+        "no end-of-stream marker");
+    std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+    corrupt(ReadError(image.substr(0, image.size() / 2)),
+            "unexpected end of data");
+    corrupt(ReadError(image.substr(0, 65536 + 300)), "truncated marker");
+  }
+  SUBCASE("an unknown marker type") {
+    corrupt(
+        ReadError(
+            VmdkBuilder(Layout::kVmwareStream, disk).AddMarker(9, 0).Build()),
+        "unknown marker type 9");
+  }
+  SUBCASE("a metadata marker claiming more sectors than exist") {
+    corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                          .AddMarker(1, uint64_t{1} << 60)
+                          .Build()),
+            "overflows");
+  }
+}
+
+TEST_CASE("vmdk stream: hostile headers fail before any data is read") {
+  std::string disk = RealisticDiskImage(1 << 20, 14);
+  struct Case {
+    const char* name;
+    std::function<void(VmdkBuilder::Header&)> patch;
+    ErrorCode code;
+    const char* text;
+  };
+  std::vector<Case> cases = {
+      {"grain size not a power of two", [](auto& h) { h.grain_size = 100; },
+       ErrorCode::kCorrupt, "grain size 100"},
+      {"grain size over 2 MiB", [](auto& h) { h.grain_size = 8192; },
+       ErrorCode::kCorrupt, "grain size 8192"},
+      {"capacity over 64 TiB", [](auto& h) { h.capacity = ~uint64_t{0} / 4; },
+       ErrorCode::kUnsupported, "64 TiB"},
+      {"no grain table entries", [](auto& h) { h.num_gtes_per_gt = 0; },
+       ErrorCode::kCorrupt, "entries per grain table"},
+      {"huge descriptor", [](auto& h) { h.descriptor_size = 1 << 30; },
+       ErrorCode::kCorrupt, "embedded descriptor"},
+      {"text-mode transfer", [](auto& h) { h.newline_chars[2] = '\n'; },
+       ErrorCode::kCorrupt, "newline"},
+      {"unknown compression", [](auto& h) { h.compress_algorithm = 7; },
+       ErrorCode::kUnsupported, "compression algorithm 7"},
+      {"unknown incompatible flag", [](auto& h) { h.flags |= 1u << 20; },
+       ErrorCode::kUnsupported, "unknown vmdk flags"},
+      {"version 4", [](auto& h) { h.version = 4; }, ErrorCode::kUnsupported,
+       "version 4"},
+      {"zero overhead", [](auto& h) { h.overhead = 0; }, ErrorCode::kCorrupt,
+       "overhead"},
+      {"overhead overflow", [](auto& h) { h.overhead = ~uint64_t{0} / 2; },
+       ErrorCode::kCorrupt, "overflows"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    Status s = ReadError(
+        VmdkBuilder(Layout::kVmwareStream, disk).PatchHeader(c.patch).Build());
+    CAPTURE(s.message());
+    CHECK(s.code() == c.code);
+    CHECK(s.message().find(c.text) != std::string::npos);
+  }
+}
+
+TEST_CASE("vmdk stream: the embedded descriptor decides what is supported") {
+  std::string disk = RealisticDiskImage(1 << 20, 15);
+  auto with = [&](std::string desc) {
+    return ReadError(VmdkBuilder(Layout::kVmwareStream, disk)
+                         .DescriptorText(std::move(desc))
+                         .Build());
+  };
+  Status parent = with(
+      "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=12345678\n"
+      "createType=\"streamOptimized\"\nparentFileNameHint=\"/etc/shadow\"\n");
+  CHECK(parent.code() == ErrorCode::kUnsupported);
+  CHECK(parent.message().find("parent") != std::string::npos);
+  Status sesparse = with(
+      "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\n"
+      "createType=\"seSparse\"\n");
+  CHECK(sesparse.code() == ErrorCode::kUnsupported);
+  CHECK(sesparse.message().find("'seSparse'") != std::string::npos);
+  Status encrypted = with(
+      "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\n"
+      "createType=\"streamOptimized\"\nencryption=\"keySafe=abc\"\n");
+  CHECK(encrypted.code() == ErrorCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace ova2virt
