@@ -1,5 +1,8 @@
 #include "virtdriver/connection.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -26,6 +29,22 @@ void StartEventLoopOnce() {
       while (true) virEventRunDefaultImpl();
     }).detach();
   });
+}
+
+// The embedded driver's qemu.conf. stdio_handler = "file": without it the
+// driver wants virtlogd's socket for QEMU's output. As root, where only
+// root may open /dev/kvm (mode 0600), QEMU running as libvirt-qemu cannot
+// use KVM although libvirt's capability probe saw it; libvirt then finds
+// its cache stale and re-probes QEMU (seconds) on every call. Run QEMU as
+// root there.
+std::string EmbeddedQemuConf() {
+  std::string conf = "stdio_handler = \"file\"\n";
+  struct stat st;
+  if (geteuid() == 0 && stat("/dev/kvm", &st) == 0 &&
+      (st.st_mode & 0066) == 0) {
+    conf += "user = \"root\"\ngroup = \"root\"\n";
+  }
+  return conf;
 }
 
 // Percent-encodes a path for a URI query value.
@@ -164,11 +183,12 @@ Result<std::unique_ptr<Connection>> Connection::OpenEmbedded(
   if (ec) return ErrnoError((root / "etc").string(), ec.value());
   std::string conf = (root / "etc" / "qemu.conf").string();
   if (!std::filesystem::exists(conf)) {
-    // Without this the driver wants virtlogd's socket for QEMU's stdio.
     ASSIGN_OR_RETURN(File f, File::CreateExclusive(conf, 0644));
-    RETURN_IF_ERROR(f.WriteAll(AsBytes("stdio_handler = \"file\"\n")));
+    RETURN_IF_ERROR(f.WriteAll(AsBytes(EmbeddedQemuConf())));
     RETURN_IF_ERROR(f.Close());
   }
+  // QEMU runs as libvirt-qemu when we are root: it must reach the root.
+  if (geteuid() == 0) chmod(root.c_str(), 0711);
   StartEventLoopOnce();
   std::string uri = "qemu:///embed?root=" + UriEscape(root.string());
   virConnectPtr c = virConnectOpen(uri.c_str());
