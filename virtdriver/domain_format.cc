@@ -32,6 +32,7 @@ struct DiskPlace {
   int kind_order = 0;  // sorts the name space: sata before scsi
   int controller = 0;  // libvirt controller index
   int drive_bus = 0;   // <address bus=...>
+  int target = 0;      // <address target=...>
   int unit = 0;        // <address unit=...>
   bool has_address = true;
   std::string dev;     // "sda"
@@ -309,6 +310,12 @@ class Formatter {
           int slot = ide_base + unit;
           p.drive_bus = slot / 2;
           p.unit = slot % 2;
+        } else if (cp &&
+                   (cp->model == "vmpvscsi" || cp->model == "virtio-scsi")) {
+          // For these HBAs libvirt passes target as the SCSI ID and unit as
+          // the LUN; the source's unit number is the SCSI ID.
+          p.target = unit;
+          p.unit = 0;
         } else {
           p.unit = unit;
         }
@@ -322,7 +329,7 @@ class Formatter {
     auto key = [](const DiskPlace* p) {
       return std::make_tuple(p->prefix, p->disk->device != DiskDevice::kDisk,
                              p->kind_order, p->controller, p->drive_bus,
-                             p->unit);
+                             p->target, p->unit);
     };
     std::sort(order.begin(), order.end(),
               [&](DiskPlace* a, DiskPlace* b) { return key(a) < key(b); });
@@ -549,7 +556,7 @@ class Formatter {
       if (p.has_address) {
         w.Open("address").Attr("type", "drive");
         w.Attr("controller", Num(p.controller)).Attr("bus", Num(p.drive_bus));
-        w.Attr("target", "0").Attr("unit", Num(p.unit)).Close();
+        w.Attr("target", Num(p.target)).Attr("unit", Num(p.unit)).Close();
       }
       w.Close();
     }
@@ -678,7 +685,12 @@ class Formatter {
       while (pow2 < kib) pow2 *= 2;
       w.Attr("vram", Num(pow2));
     }
-    if (v.heads && *v.heads > 0) {
+    if (v.heads && *v.heads > 1 && m.name != "qxl" && m.name != "virtio") {
+      // QEMU's other adapters drive a single display.
+      Warn("domain.video-heads-dropped", "",
+           std::to_string(*v.heads) + " displays need qxl or virtio video; " +
+               m.name + " drives one");
+    } else if (v.heads && *v.heads > 0) {
       w.Attr("heads", Num(std::min(*v.heads, 16)));
     }
     w.Attr("primary", "yes");

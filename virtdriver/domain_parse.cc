@@ -326,9 +326,9 @@ class Parser {
       return CorruptError(e.Where() + ": disk device " + Quote(device) +
                           " is unknown");
     }
-    const XmlElement* target = e.Child(kNone, "target");
-    std::string dev = Attr(target, "dev");
-    std::string bus = Attr(target, "bus");
+    const XmlElement* target_el = e.Child(kNone, "target");
+    std::string dev = Attr(target_el, "dev");
+    std::string bus = Attr(target_el, "bus");
     if (dev.empty()) return CorruptError(e.Where() + ": disk has no target");
     d.id = dev;
     d.read_only =
@@ -359,10 +359,11 @@ class Parser {
     // Placement.
     const XmlElement* addr = e.Child(kNone, "address");
     bool drive = addr && Attr(addr, "type") == "drive";
-    int ctl = 0, abus = 0, unit = 0;
+    int ctl = 0, abus = 0, target = 0, unit = 0;
     if (drive) {
       ASSIGN_OR_RETURN(ctl, ParseSmall(*addr, "controller", 0, 255));
       ASSIGN_OR_RETURN(abus, ParseSmall(*addr, "bus", 0, 255));
+      ASSIGN_OR_RETURN(target, ParseSmall(*addr, "target", 0, 16383));
       ASSIGN_OR_RETURN(unit, ParseSmall(*addr, "unit", 0, 16383));
     } else if (bus != "virtio") {
       // No address: derive it from the name as libvirt does.
@@ -389,6 +390,19 @@ class Parser {
     } else if (bus == "sata" || bus == "scsi") {
       d.controller_id = ControllerFor(bus, ctl);
       d.unit = unit;
+      // vmpvscsi and virtio-scsi address by target (SCSI ID) and LUN; we
+      // write the ID as target, libvirt's own placement uses LUNs of
+      // target 0. Either way one number tells the disks apart.
+      std::string model = declared_models_[{bus, ctl}];
+      if ((model == "vmpvscsi" || model == "virtio-scsi") && target != 0) {
+        if (unit != 0) {
+          Warn("domain.scsi-lun-dropped", dev,
+               "target " + std::to_string(target) + " lun " +
+                   std::to_string(unit) + " becomes unit " +
+                   std::to_string(target));
+        }
+        d.unit = target;
+      }
     } else if (bus == "virtio") {
       d.controller_id = ControllerFor("virtio", 0);
       d.unit = (*virtio_units)++;
