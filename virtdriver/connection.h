@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/byte_stream.h"
@@ -59,6 +60,11 @@ enum class DomainState {
   kOther
 };
 std::string_view ToString(DomainState s);
+
+// True when a connection URI reaches this host: no host part and no
+// transport other than unix ("qemu:///system", "qemu+unix:///system?...",
+// "test:///default"); false for "qemu+ssh://host/system" and friends.
+bool IsLocalUri(std::string_view uri);
 
 class Connection {
  public:

@@ -38,6 +38,25 @@ TEST_CASE("connection: test driver basics") {
   CHECK(!caps->kvm);  // the test driver offers only its own "test" type
 }
 
+TEST_CASE("connection: which uris are local") {
+  CHECK(IsLocalUri("qemu:///system"));
+  CHECK(IsLocalUri("qemu:///session"));
+  CHECK(IsLocalUri("qemu+unix:///system?socket=/tmp/s"));
+  CHECK(IsLocalUri("test:///default"));
+  CHECK(IsLocalUri("qemu:///embed?root=/tmp/x"));
+  CHECK(!IsLocalUri("qemu+ssh://root@host/system"));
+  CHECK(!IsLocalUri("qemu://host/system"));
+  CHECK(!IsLocalUri("qemu+tls://host/system"));
+  CHECK(!IsLocalUri("qemu+tcp:///system"));
+}
+
+TEST_CASE("connection: bridges are looked up on the host") {
+  auto c = OpenTest();
+  CHECK(!*c->BridgeExists("lo"));  // an interface, not a bridge
+  CHECK(!*c->BridgeExists("no-such-bridge0"));
+  CHECK(!*c->BridgeExists("../lo"));
+}
+
 TEST_CASE("connection: a bad uri is one line, no libvirt noise") {
   auto c = Connection::Open("nosuchdriver:///x");
   REQUIRE(!c.ok());

@@ -6,6 +6,8 @@
 
 #include "core/checked_math.h"
 #include "core/xml.h"
+#include "virtdriver/domain_devices.h"
+#include "virtdriver/domain_metadata.h"
 #include "virtdriver/domain_names.h"
 #include "virtdriver/domain_xml.h"
 
@@ -90,7 +92,7 @@ class Formatter {
     w.Leaf("name", name_);
     if (!o_.uuid.empty()) w.Leaf("uuid", o_.uuid);
     if (!vm_.description.empty()) w.Leaf("description", vm_.description);
-    WriteMetadata(w);
+    WriteDomainMetadata(w, vm_, o_, diags_);
     w.Open("memory").Attr("unit", "KiB").Text(Num(memory_kib_)).Close();
     w.Open("vcpu").Attr("placement", "static").Text(Num(*vm_.vcpus)).Close();
     RETURN_IF_ERROR(WriteOs(w));
@@ -108,8 +110,8 @@ class Formatter {
     WriteControllers(w);
     RETURN_IF_ERROR(WriteDisks(w));
     RETURN_IF_ERROR(WriteNics(w));
-    WriteSerials(w);
-    WriteOtherDevices(w);
+    WriteSerials(w, vm_, o_, diags_);
+    WriteOtherDevices(w, vm_, o_, q35_, diags_);
     w.Close();
     return w.Finish();
   }
@@ -356,76 +358,6 @@ class Formatter {
     return OkStatus();
   }
 
-  void WriteMetadata(XmlWriter& w) {
-    std::string osinfo =
-        o_.libosinfo_id.empty() ? vm_.os.libosinfo_id : o_.libosinfo_id;
-    std::string uri = LibosinfoUri(osinfo);
-    if (!osinfo.empty() && uri.empty()) {
-      Warn("domain.os-unmapped", "",
-           "os id " + Quote(osinfo) + " has no libosinfo uri; not recorded");
-    }
-    w.Open("metadata");
-    w.Open("ova2virt:appliance").Attr("xmlns:ova2virt", kOva2virtXmlns);
-    for (const auto& [k, v] : o_.metadata) {
-      w.Open("ova2virt:meta").Attr("name", k).Text(v).Close();
-    }
-    const OsInfo& os = vm_.os;
-    if (os.cim_id || !os.cim_description.empty() || !os.version.empty() ||
-        !os.vmware_os_type.empty() || !os.virtualbox_os_type.empty() ||
-        !os.libosinfo_id.empty()) {
-      w.Open("ova2virt:os");
-      if (os.cim_id) w.Attr("cim-id", std::to_string(*os.cim_id));
-      OptAttr(w, "version", os.version);
-      OptAttr(w, "vmware", os.vmware_os_type);
-      OptAttr(w, "virtualbox", os.virtualbox_os_type);
-      OptAttr(w, "libosinfo", os.libosinfo_id);
-      OptAttr(w, "description", os.cim_description);
-      w.Close();
-    }
-    for (const ProductInfo& p : vm_.products) {
-      w.Open("ova2virt:product");
-      OptAttr(w, "class", p.class_id);
-      OptAttr(w, "instance", p.instance_id);
-      OptAttr(w, "info", p.info);
-      OptAttr(w, "name", p.product);
-      OptAttr(w, "vendor", p.vendor);
-      OptAttr(w, "version", p.version);
-      OptAttr(w, "full-version", p.full_version);
-      OptAttr(w, "product-url", p.product_url);
-      OptAttr(w, "vendor-url", p.vendor_url);
-      OptAttr(w, "app-url", p.app_url);
-      for (const Property& prop : p.properties) {
-        w.Open("ova2virt:property").Attr("key", prop.key);
-        OptAttr(w, "type", prop.type);
-        OptAttr(w, "qualifiers", prop.qualifiers);
-        if (prop.user_configurable) w.Attr("user-configurable", "yes");
-        // A password's value would be readable by every libvirt client.
-        if (prop.password) {
-          w.Attr("password", "yes");
-        } else if (prop.default_value) {
-          w.Attr("value", *prop.default_value);
-        }
-        OptAttr(w, "label", prop.label);
-        OptAttr(w, "description", prop.description);
-        OptAttr(w, "category", prop.category);
-        w.Close();
-      }
-      w.Close();
-    }
-    w.Close();
-    if (!uri.empty()) {
-      w.Open("libosinfo:libosinfo").Attr("xmlns:libosinfo", kLibosinfoXmlns);
-      w.Open("libosinfo:os").Attr("id", uri).Close();
-      w.Close();
-    }
-    w.Close();
-  }
-
-  static void OptAttr(XmlWriter& w, std::string_view name,
-                      const std::string& v) {
-    if (!v.empty()) w.Attr(name, v);
-  }
-
   Status WriteOs(XmlWriter& w) {
     w.Open("os");
     if (vm_.firmware == Firmware::kEfi) w.Attr("firmware", "efi");
@@ -495,16 +427,7 @@ class Formatter {
       w.Open("controller").Attr("type", "usb").Attr("index", "0");
       w.Attr("model", "none").Close();
     }
-    for (size_t i = 0; i < vm_.usb_controllers.size(); ++i) {
-      names::MappedName m = names::UsbModel(vm_.usb_controllers[i].model);
-      if (!m.exact) {
-        Warn("domain.usb-substituted", "",
-             "usb controller " + Quote(vm_.usb_controllers[i].model) +
-                 " becomes " + m.name);
-      }
-      w.Open("controller").Attr("type", "usb").Attr("index", Num(i));
-      w.Attr("model", m.name).Close();
-    }
+    WriteUsbControllers(w, vm_, diags_);
   }
 
   const DiskBinding* FindDiskBinding(const std::string& id) const {
@@ -615,95 +538,6 @@ class Formatter {
       w.Close();
     }
     return OkStatus();
-  }
-
-  void WriteSerials(XmlWriter& w) {
-    size_t count = std::max<size_t>(1, vm_.serial_ports.size());
-    for (size_t i = 0; i < count; ++i) {
-      bool to_file = i == 0 && !o_.serial_log_path.empty();
-      if (i < vm_.serial_ports.size()) {
-        const SerialPort& s = vm_.serial_ports[i];
-        bool same = (s.type.empty() || s.type == "pty")
-                        ? !to_file
-                        : (to_file && s.type == "file" &&
-                           s.target == o_.serial_log_path);
-        if (!same) {
-          Warn("domain.serial-retargeted", "serial " + std::to_string(i),
-               "host side " + Quote(s.type + ":" + s.target) + " becomes " +
-                   (to_file ? "file " + Quote(o_.serial_log_path)
-                            : std::string("a pty")));
-        }
-      }
-      w.Open("serial").Attr("type", to_file ? "file" : "pty");
-      if (to_file) w.Open("source").Attr("path", o_.serial_log_path).Close();
-      w.Open("target").Attr("port", Num(i)).Close();
-      w.Close();
-    }
-  }
-
-  void WriteOtherDevices(XmlWriter& w) {
-    if (!o_.headless) {
-      if (!vm_.usb_controllers.empty()) {
-        w.Open("input").Attr("type", "tablet").Attr("bus", "usb").Close();
-      }
-      w.Open("graphics").Attr("type", "vnc").Attr("port", "-1");
-      w.Attr("autoport", "yes");
-      w.Open("listen").Attr("type", "address").Attr("address", "127.0.0.1");
-      w.Close().Close();
-    }
-    for (const SoundCard& s : vm_.sound_cards) {
-      names::MappedName m = names::SoundModel(s.model, q35_);
-      if (!m.exact) {
-        Warn("domain.sound-substituted", "",
-             "sound card " + Quote(s.model) + " becomes " + m.name);
-      }
-      w.Open("sound").Attr("model", m.name).Close();
-    }
-    WriteVideo(w);
-    if (vm_.tpm) {
-      bool v2 = vm_.tpm->version != "1.2";
-      w.Open("tpm").Attr("model", v2 && q35_ ? "tpm-crb" : "tpm-tis");
-      w.Open("backend").Attr("type", "emulator");
-      w.Attr("version", v2 ? "2.0" : "1.2").Close();
-      w.Close();
-    }
-  }
-
-  void WriteVideo(XmlWriter& w) {
-    Video v = vm_.video.value_or(Video{"vga"});
-    names::MappedName m = names::VideoModel(v.model);
-    if (!m.exact) {
-      Warn("domain.video-substituted", "",
-           "video " + Quote(v.model) + " becomes " + m.name);
-    }
-    w.Open("video").Open("model").Attr("type", m.name);
-    if (v.vram_bytes && m.name != "virtio" && m.name != "ramfb") {
-      // QEMU takes video memory in powers of two; keep it within what its
-      // adapters accept (1 MiB .. 256 MiB).
-      uint64_t kib = std::clamp<uint64_t>(*v.vram_bytes / 1024, 1024, 262144);
-      uint64_t pow2 = 1024;
-      while (pow2 < kib) pow2 *= 2;
-      w.Attr("vram", Num(pow2));
-    }
-    if (v.heads && *v.heads > 1 && m.name != "qxl" && m.name != "virtio") {
-      // QEMU's other adapters drive a single display.
-      Warn("domain.video-heads-dropped", "",
-           std::to_string(*v.heads) + " displays need qxl or virtio video; " +
-               m.name + " drives one");
-    } else if (v.heads && *v.heads > 0) {
-      w.Attr("heads", Num(std::min(*v.heads, 16)));
-    }
-    w.Attr("primary", "yes");
-    if (v.accel3d) {
-      if (m.name == "virtio") {
-        w.Open("acceleration").Attr("accel3d", "yes").Close();
-      } else {
-        Warn("domain.accel3d-dropped", "",
-             "3d acceleration needs a virtio video device; " + m.name +
-                 " has none");
-      }
-    }
-    w.Close().Close();
   }
 
   const VmSpec& vm_;

@@ -151,4 +151,16 @@ bool IsPlainToken(std::string_view s) {
   return true;
 }
 
+std::string WritableText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n' ||
+        c == '\r') {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace ova2virt::domain_names

@@ -40,6 +40,11 @@ MappedName VideoModel(std::string_view source);
 // through (lower-case letters, digits, '-', '_', '.'), 1..64 chars.
 bool IsPlainToken(std::string_view s);
 
+// `s` without the control characters XML 1.0 cannot carry (all below 0x20
+// but tab, newline, carriage return), which the writer would drop: what
+// the reader keeps is exactly what a later write preserves.
+std::string WritableText(std::string_view s);
+
 }  // namespace ova2virt::domain_names
 
 #endif  // OVA2VIRT_VIRTDRIVER_DOMAIN_NAMES_H_

@@ -7,6 +7,7 @@
 
 #include "core/checked_math.h"
 #include "core/xml.h"
+#include "virtdriver/domain_metadata.h"
 #include "virtdriver/domain_names.h"
 #include "virtdriver/domain_xml.h"
 
@@ -70,7 +71,19 @@ Result<uint64_t> ParseScaled(const XmlElement& e) {
 
 std::string Attr(const XmlElement* e, std::string_view name) {
   if (!e) return "";
-  return e->Attribute(kNone, name).value_or("");
+  return names::WritableText(e->Attribute(kNone, name).value_or(""));
+}
+
+// A child's text, writable, without surrounding white space (in that
+// order, so that a second read finds the same).
+std::string ChildText(const XmlElement& e, std::string_view name) {
+  const XmlElement* c = e.Child(kNone, name);
+  if (!c) return "";
+  std::string t = names::WritableText(c->text);
+  size_t b = t.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t end = t.find_last_not_of(" \t\r\n");
+  return t.substr(b, end - b + 1);
 }
 
 std::string MachineFamily(std::string_view machine) {
@@ -92,12 +105,12 @@ class Parser {
     VmSpec& vm = out_.spec;
     DomainOptions& o = out_.options;
     o.virt_type = Attr(&root, "type");
-    o.name = root.ChildText(kNone, "name").value_or("");
+    o.name = ChildText(root, "name");
     if (o.name.empty()) return CorruptError("domain has no name");
     vm.name = o.name;
-    o.uuid = root.ChildText(kNone, "uuid").value_or("");
+    o.uuid = ChildText(root, "uuid");
     vm.uuid = o.uuid;
-    vm.description = root.ChildText(kNone, "description").value_or("");
+    vm.description = ChildText(root, "description");
     if (const XmlElement* m = root.Child(kNone, "memory")) {
       ASSIGN_OR_RETURN(vm.memory_bytes, ParseScaled(*m));
     }
@@ -112,7 +125,7 @@ class Parser {
     RETURN_IF_ERROR(ParseCpu(root));
     ParseOs(root);
     if (const XmlElement* md = root.Child(kNone, "metadata")) {
-      ParseMetadata(*md);
+      ParseDomainMetadata(*md, &out_.spec, &out_.options);
     }
     if (const XmlElement* devices = root.Child(kNone, "devices")) {
       RETURN_IF_ERROR(ParseDevices(*devices));
@@ -155,62 +168,6 @@ class Parser {
           vm.secure_boot = Attr(f, "enabled") == "yes";
         }
       }
-    }
-  }
-
-  void ParseMetadata(const XmlElement& md) {
-    VmSpec& vm = out_.spec;
-    if (const XmlElement* li = md.Child(kLibosinfoXmlns, "libosinfo")) {
-      if (const XmlElement* os = li->Child(kLibosinfoXmlns, "os")) {
-        out_.options.libosinfo_id = Attr(os, "id");
-      }
-    }
-    const XmlElement* app = md.Child(kOva2virtXmlns, "appliance");
-    if (!app) return;
-    for (const XmlElement* m : app->Children(kOva2virtXmlns, "meta")) {
-      out_.options.metadata.push_back({Attr(m, "name"), m->text});
-    }
-    if (const XmlElement* os = app->Child(kOva2virtXmlns, "os")) {
-      std::string cim = Attr(os, "cim-id");
-      int id = 0;
-      auto [p, ec] = std::from_chars(cim.data(), cim.data() + cim.size(), id);
-      if (!cim.empty() && ec == std::errc() && p == cim.data() + cim.size()) {
-        vm.os.cim_id = id;
-      }
-      vm.os.version = Attr(os, "version");
-      vm.os.vmware_os_type = Attr(os, "vmware");
-      vm.os.virtualbox_os_type = Attr(os, "virtualbox");
-      vm.os.libosinfo_id = Attr(os, "libosinfo");
-      vm.os.cim_description = Attr(os, "description");
-    }
-    for (const XmlElement* pe : app->Children(kOva2virtXmlns, "product")) {
-      ProductInfo p;
-      p.class_id = Attr(pe, "class");
-      p.instance_id = Attr(pe, "instance");
-      p.info = Attr(pe, "info");
-      p.product = Attr(pe, "name");
-      p.vendor = Attr(pe, "vendor");
-      p.version = Attr(pe, "version");
-      p.full_version = Attr(pe, "full-version");
-      p.product_url = Attr(pe, "product-url");
-      p.vendor_url = Attr(pe, "vendor-url");
-      p.app_url = Attr(pe, "app-url");
-      for (const XmlElement* q : pe->Children(kOva2virtXmlns, "property")) {
-        Property prop;
-        prop.key = Attr(q, "key");
-        prop.class_id = p.class_id;
-        prop.instance_id = p.instance_id;
-        prop.type = Attr(q, "type");
-        prop.qualifiers = Attr(q, "qualifiers");
-        prop.user_configurable = Attr(q, "user-configurable") == "yes";
-        prop.password = Attr(q, "password") == "yes";
-        prop.default_value = q->Attribute(kNone, "value");
-        prop.label = Attr(q, "label");
-        prop.description = Attr(q, "description");
-        prop.category = Attr(q, "category");
-        p.properties.push_back(std::move(prop));
-      }
-      vm.products.push_back(std::move(p));
     }
   }
 

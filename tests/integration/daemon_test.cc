@@ -4,6 +4,7 @@
 // started and destroyed under TCG, and rollback after injected failures.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 
@@ -163,6 +164,14 @@ TEST_CASE("daemon: a qcow2 image uploaded whole becomes a qcow2 volume") {
 
 TEST_CASE("daemon: define, start and destroy a diskless domain (tcg)") {
   Fixture f;
+  auto caps = f.conn->Capabilities();
+  REQUIRE_OK(caps);
+  CHECK(caps->qemu);
+  CHECK(!caps->machines.empty());
+  CHECK(std::find(caps->disk_buses.begin(), caps->disk_buses.end(), "sata") !=
+        caps->disk_buses.end());
+  CHECK(f.conn->HasStorageDriver());
+  CHECK(f.conn->IsLocal());
   std::string name = testing::UniqueName("diskless");
   auto xml = FormatDomainXml(
       testing::DisklessMachine(name),
