@@ -9,16 +9,15 @@ namespace ova2virt::cli {
 
 using AddCommandFn = void (*)(CLI::App& app, Context& context);
 
-// One function per subcommand, defined in its cmd_*.cc file.
-void AddConvertCommand(CLI::App& app, Context& context);
-
 struct CommandEntry {
   const char* name;
   AddCommandFn add;
 };
 
+// One function per subcommand, defined in its cmd_*.cc file.
 void AddInspectCommand(CLI::App& app, Context& context);  // cmd_inspect.cc
 void AddVerifyCommand(CLI::App& app, Context& context);   // cmd_verify.cc
+void AddConvertCommand(CLI::App& app, Context& context);  // cmd_convert.cc
 
 }  // namespace ova2virt::cli
 
