@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/cancel.h"
 #include "core/digest.h"
 #include "core/file.h"
 #include "ova/input_sniffer.h"
@@ -129,6 +130,9 @@ Status PackageReader::State::Drain() {
   if (progress) progress->Begin(current().name, current().size);
   Status status;
   for (;;) {
+    // A multi-GiB member takes seconds: let Ctrl-C through.
+    status = AboutCurrent(CheckCancelled());
+    if (!status.ok()) break;
     Result<std::span<const uint8_t>> block = source->ReadBlock();
     if (!block.ok()) {
       status = AboutCurrent(block.status());
