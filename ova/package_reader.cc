@@ -1,11 +1,9 @@
 #include "ova/package_reader.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <map>
 
 #include "core/cancel.h"
