@@ -18,6 +18,8 @@ namespace {
 // The command table: one line per subcommand, in the order --help lists them.
 const CommandEntry kCommands[] = {
     {"", nullptr},  // placeholder so the table is never empty
+    {"inspect", AddInspectCommand},
+    {"verify", AddVerifyCommand},
 };
 
 void OnSignal(int sig) {

@@ -14,6 +14,9 @@ struct CommandEntry {
   AddCommandFn add;
 };
 
+void AddInspectCommand(CLI::App& app, Context& context);  // cmd_inspect.cc
+void AddVerifyCommand(CLI::App& app, Context& context);   // cmd_verify.cc
+
 }  // namespace ova2virt::cli
 
 #endif  // OVA2VIRT_CLI_COMMANDS_H_

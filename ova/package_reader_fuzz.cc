@@ -1,0 +1,47 @@
+// libFuzzer entry point: a whole package read from arbitrary bytes, as a
+// seekable file and as a pipe (gzip-compressed tars included, since the
+// first bytes decide). Build with -DOVA2VIRT_FUZZ=ON (clang).
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "ova/package_reader.h"
+
+namespace {
+
+void ReadAll(const std::string& path) {
+  auto reader = ova2virt::PackageReader::Open(path, {});
+  if (!reader.ok()) return;
+  for (;;) {
+    auto m = (*reader)->Next();
+    if (!m.ok() || !m->has_value()) break;
+    if ((*m)->role == ova2virt::MemberRole::kDescriptor) {
+      (void)(*reader)->ExpectFiles({"disk1.vmdk", "../x"});
+    }
+  }
+  (void)(*reader)->Finish({});
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static std::string dir = [] {
+    char tmpl[] = "/tmp/ova2virt-fuzz-XXXXXX";
+    return std::string(mkdtemp(tmpl));
+  }();
+  const std::string path = dir + "/input.ova";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return 0;
+  if (::write(fd, data, size) != static_cast<ssize_t>(size)) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  ReadAll(path);
+  return 0;
+}
