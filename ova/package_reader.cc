@@ -281,7 +281,11 @@ Status PackageReader::State::Accept(const SourceEntry& entry,
             "ova.extra-manifest", manifest_name) ||
       claim(".cert", certificate_text.has_value(), MemberRole::kCertificate,
             "ova.extra-certificate", certificate_name);
-  if (source->kind() == InputKind::kVmx && members.empty()) {
+  // A descriptor given by name (an .ovf or .vmx file) is the descriptor
+  // whatever its extension (templates are often NAME.ovf.tpl).
+  if ((source->kind() == InputKind::kVmx ||
+       source->kind() == InputKind::kOvfFile) &&
+      members.empty()) {
     info.role = MemberRole::kDescriptor;
   }
   if (info.role == MemberRole::kDescriptor && !members.empty() &&
