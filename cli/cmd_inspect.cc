@@ -1,6 +1,6 @@
-// ova2virt inspect INPUT [--json]: what a package holds. For now the package
-// part (members, descriptor, manifest, certificate); the descriptor's
-// virtual systems are added by their own rendering functions.
+// ova2virt inspect INPUT [--json] [--deployment NAME]: what a package holds
+// (members, descriptor, manifest, certificate) and the machines its
+// descriptor describes.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -8,7 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "pipeline/list_package.h"
+#include "cli/render_appliance.h"
+#include "pipeline/inspect.h"
 #include "pipeline/verify.h"
 
 namespace ova2virt::cli {
@@ -16,6 +17,7 @@ namespace {
 
 struct InspectArgs {
   std::string input;
+  std::string deployment;
 };
 
 nlohmann::json NameOrNull(const std::string& name) {
@@ -63,17 +65,22 @@ void PrintPackage(FILE* out, const PackageListing& l) {
 }
 
 int RunInspect(Context& context, const InspectArgs& args) {
-  Result<PackageListing> listing = ListPackage(args.input);
-  if (!listing.ok()) return context.Fail(listing.status());
+  OvfReadOptions options;
+  options.deployment = args.deployment;
+  Result<InspectReport> report = InspectInput(args.input, options);
+  if (!report.ok()) return context.Fail(report.status());
   if (context.common.json) {
-    nlohmann::json doc = PackageJson(*listing);
-    doc["warnings"] = DiagnosticsJson(listing->warnings);
+    nlohmann::json doc = PackageJson(report->package);
+    doc.update(ApplianceJson(report->appliance));
+    doc["warnings"] = DiagnosticsJson(report->warnings);
     context.PrintJson(doc);
     return 0;
   }
-  PrintPackage(stdout, *listing);
+  PrintPackage(stdout, report->package);
+  std::fputs("\n", stdout);
+  std::fputs(ApplianceText(report->appliance).c_str(), stdout);
   std::fflush(stdout);
-  context.Warn(listing->warnings);
+  context.Warn(report->warnings);
   return 0;
 }
 
@@ -81,12 +88,16 @@ int RunInspect(Context& context, const InspectArgs& args) {
 
 void AddInspectCommand(CLI::App& app, Context& context) {
   CLI::App* cmd = app.add_subcommand(
-      "inspect", "show what a package holds: members, descriptor, manifest");
+      "inspect",
+      "show what a package holds and the machines its descriptor describes");
   auto args = std::make_shared<InspectArgs>();
   cmd->add_option("INPUT", args->input,
                   "an .ova, an .ovf or a directory holding one, a .vmx, or "
                   "- for stdin")
       ->required();
+  cmd->add_option("--deployment", args->deployment,
+                  "the DeploymentOption whose hardware to show (default: "
+                  "the descriptor's default)");
   AddCommonOptions(*cmd, context.common, /*with_connect=*/false);
   cmd->callback(
       [&context, args] { context.exit_code = RunInspect(context, *args); });

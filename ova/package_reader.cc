@@ -1,13 +1,12 @@
 #include "ova/package_reader.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <map>
 
+#include "core/cancel.h"
 #include "core/digest.h"
 #include "core/file.h"
 #include "ova/input_sniffer.h"
@@ -129,6 +128,9 @@ Status PackageReader::State::Drain() {
   if (progress) progress->Begin(current().name, current().size);
   Status status;
   for (;;) {
+    // A multi-GiB member takes seconds: let Ctrl-C through.
+    status = AboutCurrent(CheckCancelled());
+    if (!status.ok()) break;
     Result<std::span<const uint8_t>> block = source->ReadBlock();
     if (!block.ok()) {
       status = AboutCurrent(block.status());
@@ -279,7 +281,11 @@ Status PackageReader::State::Accept(const SourceEntry& entry,
             "ova.extra-manifest", manifest_name) ||
       claim(".cert", certificate_text.has_value(), MemberRole::kCertificate,
             "ova.extra-certificate", certificate_name);
-  if (source->kind() == InputKind::kVmx && members.empty()) {
+  // A descriptor given by name (an .ovf or .vmx file) is the descriptor
+  // whatever its extension (templates are often NAME.ovf.tpl).
+  if ((source->kind() == InputKind::kVmx ||
+       source->kind() == InputKind::kOvfFile) &&
+      members.empty()) {
     info.role = MemberRole::kDescriptor;
   }
   if (info.role == MemberRole::kDescriptor && !members.empty() &&

@@ -1,5 +1,7 @@
 #include "ova/package_reader.h"
 
+#include "core/cancel.h"
+#include "core/io_faults.h"
 #include "ova/test_fixtures.h"
 
 namespace ova2virt {
@@ -401,6 +403,37 @@ TEST_CASE("reader: pax and GNU archives read like ustar") {
       CHECK(file.members[i].offset == layout[i].data_offset);
     }
   }
+}
+
+TEST_CASE("reader: an I/O error or a cancel stops the pass, naming where") {
+  TempDir dir;
+  Appliance app;
+  app.disks[0].second = testing::PatternBytes(5u << 20, 9);
+  std::string path = Write(dir, "x.ova", app.Tar().Build());
+  // Whichever read fails -- sniffing, the read-ahead, a header, the
+  // descriptor, the disk -- the outcome is a clean I/O error or, when only
+  // the read-ahead failed (it then hashes with every algorithm), the right
+  // verdict: never a wrong one.
+  int failed = 0;
+  for (uint64_t nth = 1; nth <= 12; ++nth) {
+    CAPTURE(nth);
+    ArmIoFault({IoOp::kRead, nth, 5});
+    ReadOutcome r = ReadPackage(path);
+    DisarmIoFaults();
+    if (r.status.ok()) {
+      CHECK_OK(r.report->ToStatus());
+    } else {
+      ++failed;
+      CHECK(r.status.code() == ErrorCode::kFailed);
+      CHECK(Message(r.status).find("Input/output error") != std::string::npos);
+    }
+  }
+  CHECK(failed >= 5);
+  RequestCancel();
+  ReadOutcome c = ReadPackage(path);
+  ResetCancel();
+  CHECK(c.status.code() == ErrorCode::kCancelled);
+  CHECK(Message(c.status).rfind("member 'disk1.vmdk': ", 0) == 0);
 }
 
 }  // namespace
