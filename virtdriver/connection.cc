@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -241,6 +242,46 @@ Result<bool> Connection::NetworkExists(const std::string& name) {
   return LastError("network " + Quote(name));
 }
 
+namespace {
+
+// Frees libvirt's array of handles, keeping the names.
+template <typename T, typename NameFn, typename FreeFn>
+std::vector<std::string> TakeNames(T** items, int n, NameFn name,
+                                   FreeFn free_fn) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    const char* s = name(items[i]);
+    if (s) out.push_back(s);
+    free_fn(items[i]);
+  }
+  free(items);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Connection::ListNetworkNames() {
+  virNetworkPtr* items = nullptr;
+  int n = virConnectListAllNetworks(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("networks");
+  return TakeNames(items, n, virNetworkGetName, virNetworkFree);
+}
+
+Result<std::vector<std::string>> Connection::ListPoolNames() {
+  virStoragePoolPtr* items = nullptr;
+  int n = virConnectListAllStoragePools(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("pools");
+  return TakeNames(items, n, virStoragePoolGetName, virStoragePoolFree);
+}
+
+Result<std::vector<std::string>> Connection::ListDomainNames() {
+  virDomainPtr* items = nullptr;
+  int n = virConnectListAllDomains(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("domains");
+  return TakeNames(items, n, virDomainGetName, virDomainFree);
+}
+
 Result<bool> Connection::BridgeExists(const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." ||
       name == "..") {
@@ -353,6 +394,16 @@ Result<Volume> Connection::LookupVolume(const std::string& pool,
     out.format = Attr(t->Child("", "format"), "type");
   }
   return out;
+}
+
+Result<Volume> Connection::LookupVolumeByPath(const std::string& path) {
+  virt::VolHandle v(virStorageVolLookupByPath(impl_->conn(), path.c_str()));
+  if (!v) return LastError("no volume at " + Quote(path));
+  virt::PoolHandle p(virStoragePoolLookupByVolume(v.get()));
+  if (!p) return LastError("volume " + Quote(path));
+  const char* pool = virStoragePoolGetName(p.get());
+  const char* name = virStorageVolGetName(v.get());
+  return LookupVolume(pool ? pool : "", name ? name : "");
 }
 
 Result<Volume> Connection::CreateVolume(const std::string& pool,

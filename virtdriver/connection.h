@@ -79,6 +79,8 @@ class Connection {
   // root_dir/etc/qemu.conf (stdio_handler = "file", so no virtlogd) unless
   // one exists, and runs libvirt's event loop in a thread, as the driver
   // needs. Domains still running when the connection closes are destroyed.
+  // As root, root_dir is made mode 0711 so QEMU (libvirt-qemu) reaches its
+  // files; QEMU runs as root where only root may open /dev/kvm.
   static Result<std::unique_ptr<Connection>> OpenEmbedded(
       const std::string& root_dir);
 
@@ -90,6 +92,11 @@ class Connection {
   Result<DomainCapabilities> Capabilities();
 
   Result<bool> NetworkExists(const std::string& name);
+  // Names, sorted, for completion and listings: every network, pool, or
+  // domain (active or not).
+  Result<std::vector<std::string>> ListNetworkNames();
+  Result<std::vector<std::string>> ListPoolNames();
+  Result<std::vector<std::string>> ListDomainNames();
   // Host bridges are not a libvirt object; this checks the interface list
   // where the driver has one, else /sys/class/net on a local connection.
   Result<bool> BridgeExists(const std::string& name);
@@ -101,6 +108,10 @@ class Connection {
   Status DestroyPool(const std::string& name);  // stop and undefine
   Result<bool> VolumeExists(const std::string& pool, const std::string& name);
   Result<Volume> LookupVolume(const std::string& pool, const std::string& name);
+  // The volume whose target is `path` (a disk path from domain XML), so
+  // that export can stream it from a remote host; kNotFound when no pool
+  // holds it.
+  Result<Volume> LookupVolumeByPath(const std::string& path);
   // Creates a volume, mode 0600. "raw": a sparse file of `capacity` bytes.
   // "qcow2": an empty file meant to receive a whole qcow2 image by upload
   // or in-place write (libvirt learns format and size from the image on

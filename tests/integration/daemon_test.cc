@@ -155,6 +155,20 @@ TEST_CASE("daemon: a qcow2 image uploaded whole becomes a qcow2 volume") {
   REQUIRE_OK(vol);
   CHECK(vol->format == "qcow2");
   CHECK(vol->capacity == (8u << 20));
+  // Export reads it back by the path in domain XML, through a stream.
+  auto by_path = f.conn->LookupVolumeByPath(vol->path);
+  REQUIRE_OK(by_path);
+  CHECK(by_path->name == "img.qcow2");
+  auto src = f.conn->OpenDownload(f.pool, "img.qcow2");
+  REQUIRE_OK(src);
+  CHECK((*src)->size() == image.size());
+  std::string back(image.size(), '\0');
+  auto n =
+      (*src)->ReadAt(0, {reinterpret_cast<uint8_t*>(back.data()), back.size()});
+  REQUIRE_OK(n);
+  CHECK(*n == image.size());
+  CHECK(back == image);
+  src->reset();
   auto cmp = RunCommand("qemu-img compare -f raw -F qcow2 " + ShellQuote(raw) +
                         " " + ShellQuote(vol->path) + " 2>&1");
   INFO(cmp.out);
