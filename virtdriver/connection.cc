@@ -116,10 +116,13 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
   virt::InitLibvirt();
+  // An embedded driver named by URI needs the event loop as well.
+  bool embedded = uri.rfind("qemu:///embed", 0) == 0;
+  if (embedded) StartEventLoopOnce();
   virConnectPtr c = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
   if (!c) return LastError("cannot connect to " + Quote(uri));
   return std::unique_ptr<Connection>(
-      new Connection(std::make_unique<Impl>(c, false)));
+      new Connection(std::make_unique<Impl>(c, embedded)));
 }
 
 Result<std::unique_ptr<Connection>> Connection::OpenEmbedded(
@@ -465,10 +468,11 @@ Status Connection::RefreshPool(const std::string& pool) {
 }
 
 Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(
-    const std::string& pool, const std::string& name) {
+    const std::string& pool, const std::string& name, UploadHoles holes) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   return MakeUploadSink(impl_->conn(), std::move(v),
-                        "volume " + Quote(pool + "/" + name));
+                        "volume " + Quote(pool + "/" + name),
+                        holes == UploadHoles::kSparse);
 }
 
 Result<std::unique_ptr<RandomAccessSource>> Connection::OpenDownload(

@@ -125,8 +125,13 @@ class Connection {
   // streams) or zeros; a write behind the stream position finishes the
   // upload and starts another at that offset. Close() finishes it; without
   // Close() the stream is aborted.
-  Result<std::unique_ptr<BlockSink>> OpenUpload(const std::string& pool,
-                                                const std::string& name);
+  // `holes`: kSparse sends gaps with VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
+  // (falling back to zeros on a daemon without it); kZeros always sends
+  // zeros. SetSize() can extend the volume, not shrink it.
+  enum class UploadHoles { kSparse, kZeros };
+  Result<std::unique_ptr<BlockSink>> OpenUpload(
+      const std::string& pool, const std::string& name,
+      UploadHoles holes = UploadHoles::kSparse);
   // A RandomAccessSource over a volume through virStorageVolDownload (for
   // export from a remote host); sequential reads stream, a seek starts a
   // new download at that offset.
