@@ -235,6 +235,11 @@ class StoragePlanner {
             }
           }
         }
+        if (unit < 0 && g.kind == ControllerKind::kIde) {
+          // A PIIX has one IDE function: four drives, no second one.
+          return UnsupportedError(
+              "more than 4 ide drives; use --disk-bus sata or virtio");
+        }
         if (unit < 0) {
           // Full: open another controller of this kind.
           if (++part > 16) {
