@@ -126,6 +126,28 @@ TEST_CASE("domain goldens: --disk-bus sata / scsi, --nic-model e1000") {
   CheckApplianceGoldens("policy-scsi", One(EfiSecureBoot()), scsi);
 }
 
+// The referee can say no: a schema violation fails virt-xml-validate, and
+// the test driver refuses it too.
+TEST_CASE("domain goldens: the referees reject a broken domain") {
+  Diagnostics d;
+  auto xmls = FormatApplianceDomains(One(test_machines::VmwareBios()),
+                                     ImportPolicy(), "/images", &d);
+  REQUIRE_OK(xmls);
+  std::string bad = (*xmls)[0].xml;
+  size_t at = bad.find("<vcpu ");
+  REQUIRE(at != std::string::npos);
+  bad.insert(at, "<vcpus>2</vcpus>\n  ");
+  testing::TempDir tmp;
+  testing::WriteFileOrDie(tmp.Join("bad.xml"), bad);
+  auto v = testing::RunCommand("virt-xml-validate " +
+                               testing::ShellQuote(tmp.Join("bad.xml")) +
+                               " domain >/dev/null 2>&1");
+  CHECK(v.exit_code != 0);
+  auto conn = Connection::Open("test:///default");
+  REQUIRE_OK(conn);
+  CHECK(!(*conn)->DefineDomain(bad).ok());
+}
+
 TEST_CASE("domain goldens: a two-system collection yields two domains") {
   ApplianceSpec a = One(VmwareBios());
   VmSpec second = VirtualBoxIde();
