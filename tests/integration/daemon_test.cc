@@ -352,6 +352,19 @@ TEST_CASE("daemon: every golden test machine starts in qemu") {
     if (started.ok()) {
       CHECK(*f.conn->GetDomainState(name) == DomainState::kRunning);
     }
+    // Export reads what libvirt completed (PCI addresses, implicit
+    // controllers): the same devices come back, and format again.
+    auto live = f.conn->GetDomainXml(name, true);
+    REQUIRE_OK(live);
+    Diagnostics parse_diags;
+    auto back = ParseDomain(*live, &parse_diags);
+    REQUIRE_OK(back);
+    CHECK(back->spec.disks.size() == plan->spec.disks.size());
+    CHECK(back->spec.nics.size() == plan->spec.nics.size());
+    CHECK(back->spec.firmware == plan->spec.firmware);
+    CHECK(back->spec.secure_boot == plan->spec.secure_boot);
+    CHECK(back->options.machine == plan->machine);
+    CHECK_OK(FormatDomainXml(back->spec, back->options, nullptr));
     CHECK_OK(t.Rollback());
   }
   CHECK(f.PoolFiles().empty());
