@@ -97,8 +97,8 @@ class Connection {
   Result<std::vector<std::string>> ListNetworkNames();
   Result<std::vector<std::string>> ListPoolNames();
   Result<std::vector<std::string>> ListDomainNames();
-  // Host bridges are not a libvirt object; this checks the interface list
-  // where the driver has one, else /sys/class/net on a local connection.
+  // Host bridges are not always libvirt objects: on a local connection
+  // this checks /sys/class/net/NAME/bridge, remotely libvirt's interfaces.
   Result<bool> BridgeExists(const std::string& name);
 
   // --- storage
@@ -150,7 +150,8 @@ class Connection {
   Result<DomainState> GetDomainState(const std::string& name);
   // The domain XML (inactive with `inactive`), as libvirt completed it.
   Result<std::string> GetDomainXml(const std::string& name, bool inactive);
-  // Polls until the domain is shut off; kFailed "timed out" otherwise.
+  // Polls until the domain is shut off (or, transient, gone). kFailed
+  // naming its state after `timeout`; kCancelled when interrupted.
   Status WaitForShutoff(const std::string& name,
                         std::chrono::milliseconds timeout);
 
