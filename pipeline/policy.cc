@@ -1,0 +1,487 @@
+#include "pipeline/policy.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace ova2virt {
+namespace {
+
+constexpr uint64_t kDefaultMemory = 1ull << 30;
+
+// A controller of the target machine and the disks that go on it.
+struct Group {
+  std::string id;
+  ControllerKind kind;
+  ControllerModel model;
+  std::string raw_model;
+  int max_units;
+  // (disk index, wanted unit or -1), in placement order.
+  std::vector<std::pair<size_t, int>> disks;
+};
+
+int MaxUnits(ControllerKind kind, ControllerModel model) {
+  switch (kind) {
+    case ControllerKind::kIde:
+      return 4;  // two channels, master and slave
+    case ControllerKind::kSata:
+      return 6;  // ich9-ahci ports
+    case ControllerKind::kScsi:
+      return model == ControllerModel::kLsiLogicSas  ? 8
+             : model == ControllerModel::kPvscsi     ? 64
+             : model == ControllerModel::kVirtioScsi ? 256
+                                                     : 7;
+    default:
+      return 1 << 16;
+  }
+}
+
+std::string Describe(const Controller& c) {
+  std::string s(ToString(c.kind));
+  if (c.model != ControllerModel::kUnspecified &&
+      ToString(c.model) != ToString(c.kind)) {
+    s += " (" + std::string(ToString(c.model)) + ")";
+  } else if (!c.raw_model.empty()) {
+    s += " (" + c.raw_model + ")";
+  }
+  return s;
+}
+
+class StoragePlanner {
+ public:
+  StoragePlanner(VmSpec& vm, const ImportPolicy& p, bool pc, Diagnostics* d)
+      : vm_(vm), policy_(p), pc_(pc), diags_(d) {}
+
+  Status Run() {
+    RankIde();
+    for (size_t i = 0; i < vm_.disks.size(); ++i) {
+      const Disk& d = vm_.disks[i];
+      if (d.device == DiskDevice::kFloppy) continue;
+      const Controller* c = vm_.FindController(d.controller_id);
+      Route(i, c);
+    }
+    return Place();
+  }
+
+ private:
+  void Warn(std::string id, std::string where, std::string message) {
+    if (diags_)
+      diags_->Warn(std::move(id), std::move(where), std::move(message));
+  }
+
+  // IDE slots count channels across controllers, as the formatter does:
+  // VMware's two IDE controllers are the two channels of one PIIX.
+  void RankIde() {
+    std::vector<std::pair<int, size_t>> ide;
+    for (size_t i = 0; i < vm_.controllers.size(); ++i) {
+      if (vm_.controllers[i].kind == ControllerKind::kIde) {
+        ide.push_back({vm_.controllers[i].bus, i});
+      }
+    }
+    std::sort(ide.begin(), ide.end());
+    for (size_t r = 0; r < ide.size(); ++r) {
+      ide_rank_[vm_.controllers[ide[r].second].id] = static_cast<int>(r);
+    }
+  }
+
+  Group& GroupFor(const std::string& id, ControllerKind kind,
+                  ControllerModel model, std::string raw = "") {
+    for (Group& g : groups_) {
+      if (g.id == id) return g;
+    }
+    groups_.push_back({id, kind, model, raw, MaxUnits(kind, model), {}});
+    return groups_.back();
+  }
+
+  void WarnOnce(const std::string& key, std::string id, std::string where,
+                std::string message) {
+    if (warned_.insert(key).second) {
+      Warn(std::move(id), std::move(where), std::move(message));
+    }
+  }
+
+  // Decides which target controller disk `i` goes on, and which unit it
+  // would like there.
+  void Route(size_t i, const Controller* c) {
+    const Disk& d = vm_.disks[i];
+    bool hard = d.device == DiskDevice::kDisk;
+    int unit = d.unit.value_or(-1);
+    if (c && c->kind == ControllerKind::kIde && unit >= 0) {
+      unit += 2 * ide_rank_[c->id];
+    }
+    const std::string& bus = policy_.disk_bus;
+    std::string where = "disk " + Quote(d.id);
+    if (bus == "virtio" && hard) {
+      if (!c || c->kind != ControllerKind::kVirtio) {
+        Warn("policy.disk-bus-changed", d.id,
+             (c ? Describe(*c) : std::string("no controller")) +
+                 " becomes virtio (--disk-bus virtio)");
+      }
+      GroupFor("#virtio", ControllerKind::kVirtio,
+               ControllerModel::kUnspecified)
+          .disks.push_back({i, -1});
+      return;
+    }
+    if (bus == "sata" || bus == "scsi") {
+      ControllerKind kind =
+          bus == "sata" ? ControllerKind::kSata : ControllerKind::kScsi;
+      ControllerModel model =
+          bus == "sata" ? ControllerModel::kAhci : ControllerModel::kVirtioScsi;
+      if (!c || c->kind != kind || c->model != model) {
+        Warn("policy.disk-bus-changed", d.id,
+             (c ? Describe(*c) : std::string("no controller")) + " becomes " +
+                 (bus == "sata" ? "sata" : "virtio-scsi") + " (--disk-bus " +
+                 bus + ")");
+      }
+      GroupFor("#" + bus, kind, model).disks.push_back({i, -1});
+      return;
+    }
+    // keep (and cd-roms under --disk-bus virtio): the closest device.
+    if (!c) {
+      // No controller named: the machine's own default bus.
+      if (pc_) {
+        GroupFor("#ide", ControllerKind::kIde, ControllerModel::kPiix3)
+            .disks.push_back({i, -1});
+      } else {
+        GroupFor("#sata", ControllerKind::kSata, ControllerModel::kAhci)
+            .disks.push_back({i, -1});
+      }
+      return;
+    }
+    switch (c->kind) {
+      case ControllerKind::kIde:
+        if (pc_) {
+          GroupFor("#ide", ControllerKind::kIde, c->model)
+              .disks.push_back({i, unit});
+        } else {
+          WarnOnce("ide", "policy.ide-to-sata", "",
+                   "ide disks go on a sata controller: the q35 machine has "
+                   "no ide controller");
+          GroupFor("#ide-sata", ControllerKind::kSata, ControllerModel::kAhci)
+              .disks.push_back({i, unit});
+        }
+        return;
+      case ControllerKind::kSata:
+        GroupFor(c->id, ControllerKind::kSata, ControllerModel::kAhci)
+            .disks.push_back({i, unit});
+        return;
+      case ControllerKind::kScsi: {
+        ControllerModel m = c->model;
+        if (m == ControllerModel::kBusLogic || m == ControllerModel::kOther ||
+            m == ControllerModel::kUnspecified ||
+            KindOfModel(m) != ControllerKind::kScsi) {
+          WarnOnce("scsi:" + c->id, "policy.controller-substituted", c->id,
+                   Describe(*c) +
+                       " becomes an lsilogic scsi controller (qemu has no " +
+                       "such device; lsilogic is what vmware guests carry " +
+                       "drivers for)");
+          m = ControllerModel::kLsiLogic;
+        }
+        GroupFor(c->id, ControllerKind::kScsi, m).disks.push_back({i, unit});
+        return;
+      }
+      case ControllerKind::kVirtio:
+        GroupFor(c->id, ControllerKind::kVirtio, ControllerModel::kUnspecified)
+            .disks.push_back({i, unit});
+        return;
+      case ControllerKind::kNvme:
+      case ControllerKind::kOther:
+        WarnOnce("ctl:" + c->id, "policy.controller-substituted", c->id,
+                 Describe(*c) + " becomes a sata controller" +
+                     (c->kind == ControllerKind::kNvme
+                          ? " (libvirt 9 has no emulated nvme controller)"
+                          : ""));
+        GroupFor(c->id, ControllerKind::kSata, ControllerModel::kAhci)
+            .disks.push_back({i, unit});
+        return;
+    }
+  }
+
+  // Gives every disk a unit within its group's range, spilling into more
+  // controllers of the same kind when a group is full.
+  Status Place() {
+    std::vector<Controller> out;
+    std::map<ControllerKind, int> bus_of_kind;
+    for (size_t gi = 0; gi < groups_.size(); ++gi) {
+      Group g = groups_[gi];
+      // Wanted units first, in spec order; then the rest.
+      std::stable_sort(g.disks.begin(), g.disks.end(),
+                       [](const auto& a, const auto& b) {
+                         return (a.second < 0) < (b.second < 0);
+                       });
+      int part = 0;
+      std::set<int> used;
+      std::string id = g.id;
+      auto emit = [&] {
+        Controller c;
+        c.id = id;
+        c.kind = g.kind;
+        c.model = g.model;
+        c.raw_model = std::string(ToString(g.model));
+        c.bus = bus_of_kind[g.kind]++;
+        out.push_back(c);
+      };
+      emit();
+      for (auto [di, want] : g.disks) {
+        Disk& d = vm_.disks[di];
+        int unit = -1;
+        if (want >= 0 && want < g.max_units && !used.count(want)) {
+          unit = want;
+        } else {
+          for (int u = 0; u < g.max_units; ++u) {
+            if (!used.count(u)) {
+              unit = u;
+              break;
+            }
+          }
+        }
+        if (unit < 0 && g.kind == ControllerKind::kIde) {
+          // A PIIX has one IDE function: four drives, no second one.
+          return UnsupportedError(
+              "more than 4 ide drives; use --disk-bus sata or virtio");
+        }
+        if (unit < 0) {
+          // Full: open another controller of this kind.
+          if (++part > 16) {
+            return UnsupportedError("too many disks for " +
+                                    std::string(ToString(g.kind)) +
+                                    " controllers");
+          }
+          id = g.id + "-" + std::to_string(part + 1);
+          used.clear();
+          emit();
+          unit = 0;
+        }
+        used.insert(unit);
+        if (want >= 0 && unit != want) {
+          Warn("policy.disk-moved", d.id,
+               "unit " + std::to_string(want) + " is taken or out of range; " +
+                   "disk moved to " + std::string(ToString(g.kind)) +
+                   " controller " + Quote(id) + " unit " +
+                   std::to_string(unit));
+        }
+        d.controller_id = id;
+        d.unit = unit;
+      }
+    }
+    vm_.controllers = std::move(out);
+    return OkStatus();
+  }
+
+  VmSpec& vm_;
+  const ImportPolicy& policy_;
+  bool pc_;
+  Diagnostics* diags_;
+  std::map<std::string, int> ide_rank_;
+  std::vector<Group> groups_;
+  std::set<std::string> warned_;
+};
+
+// True when every drive but floppies sits on an IDE controller.
+bool IdeOnly(const VmSpec& vm) {
+  bool any = false;
+  for (const Disk& d : vm.disks) {
+    if (d.device == DiskDevice::kFloppy) continue;
+    const Controller* c = vm.FindController(d.controller_id);
+    if (!c || c->kind != ControllerKind::kIde) return false;
+    any = true;
+  }
+  return any;
+}
+
+void MapNics(TargetPlan& plan, const ImportPolicy& policy, Diagnostics* diags) {
+  std::set<std::string> used_mappings;
+  for (size_t i = 0; i < plan.spec.nics.size(); ++i) {
+    Nic& n = plan.spec.nics[i];
+    if (n.id.empty()) n.id = "nic" + std::to_string(i);
+    NicModel before = n.model;
+    std::string was = before == NicModel::kOther
+                          ? n.raw_model
+                          : std::string(ToString(before));
+    if (policy.nic_model == "virtio" || policy.nic_model == "e1000") {
+      n.model =
+          policy.nic_model == "virtio" ? NicModel::kVirtio : NicModel::kE1000;
+      if (before != n.model && diags) {
+        diags->Warn("policy.nic-model-changed", n.id,
+                    was + " becomes " + policy.nic_model + " (--nic-model " +
+                        policy.nic_model + ")");
+      }
+    } else {
+      switch (before) {
+        case NicModel::kE1000:
+        case NicModel::kE1000e:
+        case NicModel::kVmxnet3:
+        case NicModel::kVirtio:
+        case NicModel::kRtl8139:
+          break;
+        default:
+          // QEMU has no vmxnet2 or vlance; its pcnet is unmaintained and
+          // missing from many builds. e1000 has drivers in every guest.
+          n.model = NicModel::kE1000;
+          if (diags) {
+            diags->Warn("policy.nic-substituted", n.id,
+                        "nic model " + Quote(was) + " becomes e1000");
+          }
+      }
+    }
+    if (n.model != NicModel::kOther) n.raw_model.clear();
+    const NetworkMapping* m = nullptr;
+    for (const NetworkMapping& x : policy.networks) {
+      if (x.source == n.network) m = &x;
+    }
+    if (!m) {
+      for (const NetworkMapping& x : policy.networks) {
+        if (x.source == "*") m = &x;
+      }
+    }
+    NicBinding b{n.id, NicBinding::kNetwork, policy.default_network};
+    if (m) {
+      used_mappings.insert(m->source);
+      b.kind = m->kind;
+      b.source = m->target;
+    }
+    if (b.kind == NicBinding::kNone && diags) {
+      diags->Warn("policy.nic-removed", n.id,
+                  "nic on " + Quote(n.network) + " is left out (" +
+                      Quote(n.network + "=none") + ")");
+    }
+    plan.nics.push_back(b);
+  }
+  for (const NetworkMapping& x : policy.networks) {
+    if (x.source != "*" && !used_mappings.count(x.source) && diags) {
+      diags->Warn("policy.network-mapping-unused", x.source,
+                  "no nic is on source network " + Quote(x.source));
+    }
+  }
+}
+
+std::string SafeName(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<NetworkMapping> ParseNetworkMapping(std::string_view text) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size()) {
+    return UsageError("network mapping " + Quote(text) +
+                      " is not SRC=NET, SRC=bridge:BR, SRC=user or SRC=none");
+  }
+  NetworkMapping m;
+  m.source = std::string(text.substr(0, eq));
+  std::string_view rhs = text.substr(eq + 1);
+  if (rhs == "user") {
+    m.kind = NicBinding::kUser;
+  } else if (rhs == "none") {
+    m.kind = NicBinding::kNone;
+  } else if (rhs.substr(0, 7) == "bridge:") {
+    m.kind = NicBinding::kBridge;
+    m.target = std::string(rhs.substr(7));
+    if (m.target.empty()) {
+      return UsageError("network mapping " + Quote(text) + " names no bridge");
+    }
+  } else {
+    m.kind = NicBinding::kNetwork;
+    m.target = std::string(rhs);
+  }
+  return m;
+}
+
+Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
+                                     const ImportPolicy& policy,
+                                     Diagnostics* diags) {
+  const std::string& bus = policy.disk_bus;
+  if (bus != "keep" && bus != "virtio" && bus != "sata" && bus != "scsi") {
+    return UsageError("disk bus " + Quote(bus) +
+                      " is not keep, virtio, sata or scsi");
+  }
+  const std::string& nic = policy.nic_model;
+  if (nic != "keep" && nic != "virtio" && nic != "e1000") {
+    return UsageError("nic model " + Quote(nic) +
+                      " is not keep, virtio or e1000");
+  }
+  if (!policy.virt_type.empty() && policy.virt_type != "kvm" &&
+      policy.virt_type != "qemu") {
+    return UsageError("virt type " + Quote(policy.virt_type) +
+                      " is not kvm or qemu");
+  }
+  TargetPlan plan;
+  plan.spec = source;
+  VmSpec& vm = plan.spec;
+  Diagnostics scratch;
+  Diagnostics* d = diags ? diags : &scratch;
+  if (!vm.vcpus || *vm.vcpus == 0) {
+    vm.vcpus = 1;
+    d->Warn("policy.default-vcpus", "", "no vcpu count given; using 1");
+  }
+  if (!vm.memory_bytes || *vm.memory_bytes == 0) {
+    vm.memory_bytes = kDefaultMemory;
+    d->Warn("policy.default-memory", "", "no memory size given; using 1 GiB");
+  }
+  if (vm.firmware == Firmware::kUnknown) vm.firmware = Firmware::kBios;
+  for (size_t i = 0; i < vm.disks.size(); ++i) {
+    if (vm.disks[i].id.empty()) vm.disks[i].id = "disk" + std::to_string(i);
+  }
+  // i440fx only for an IDE-only BIOS machine kept as it is: the guest may
+  // be old enough to have no AHCI driver (Windows XP, old Linux installs
+  // with ata_piix only), and q35 has no IDE. Everything else gets q35
+  // (PCIe, AHCI, secure boot with SMM).
+  bool pc = bus == "keep" && vm.firmware == Firmware::kBios &&
+            !vm.secure_boot && IdeOnly(vm);
+  plan.machine = pc ? "pc" : "q35";
+  RETURN_IF_ERROR(StoragePlanner(vm, policy, pc, d).Run());
+  MapNics(plan, policy, d);
+  if (!policy.virt_type.empty()) {
+    plan.virt_type = policy.virt_type;
+  } else if (policy.kvm_available == false) {
+    plan.virt_type = "qemu";
+    d->Warn("policy.no-kvm", "",
+            "the host offers no kvm; the guest runs under tcg emulation "
+            "(slow)");
+  } else {
+    plan.virt_type = "kvm";
+  }
+  return plan;
+}
+
+Result<std::vector<NamedDomainXml>> FormatApplianceDomains(
+    const ApplianceSpec& appliance, const ImportPolicy& policy,
+    const std::string& storage_dir, Diagnostics* diags) {
+  std::vector<NamedDomainXml> out;
+  for (size_t s = 0; s < appliance.systems.size(); ++s) {
+    const VmSpec& system = appliance.systems[s];
+    std::string name = !system.name.empty() ? system.name
+                       : !system.id.empty() ? system.id
+                                            : "vm" + std::to_string(s);
+    std::replace(name.begin(), name.end(), '/', '_');
+    ASSIGN_OR_RETURN(TargetPlan plan, ApplyImportPolicy(system, policy, diags));
+    DomainOptions o;
+    o.name = name;
+    o.virt_type = plan.virt_type;
+    o.machine = plan.machine;
+    o.nics = plan.nics;
+    for (const Disk& d : plan.spec.disks) {
+      if (d.device != DiskDevice::kDisk && d.source.href.empty()) continue;
+      DiskBinding b;
+      b.disk_id = d.id;
+      bool image = d.device == DiskDevice::kDisk;
+      b.format = image ? "qcow2" : "raw";
+      b.path = storage_dir + "/" + SafeName(name) + "-" + SafeName(d.id) +
+               (image                            ? ".qcow2"
+                : d.device == DiskDevice::kCdrom ? ".iso"
+                                                 : ".img");
+      o.disks.push_back(b);
+    }
+    ASSIGN_OR_RETURN(std::string xml, FormatDomainXml(plan.spec, o, diags));
+    out.push_back({name, std::move(xml)});
+  }
+  return out;
+}
+
+}  // namespace ova2virt

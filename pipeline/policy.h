@@ -1,0 +1,74 @@
+// Import policy: what a source machine becomes on a KVM host. Pure: no
+// connection, no files. The mechanism (virtdriver/domain_xml.h) writes what
+// the plan says; every choice made here that changes what the guest sees is
+// a warning with a stable id (docs/mapping.md lists them), because the
+// guest has drivers only for what it had.
+#ifndef OVA2VIRT_PIPELINE_POLICY_H_
+#define OVA2VIRT_PIPELINE_POLICY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "core/status.h"
+#include "core/vmspec.h"
+#include "virtdriver/domain_xml.h"
+
+namespace ova2virt {
+
+// "SRC=NET", "SRC=bridge:BR", "SRC=user", "SRC=none"; SRC "*" matches every
+// source network not mapped otherwise.
+struct NetworkMapping {
+  std::string source;
+  NicBinding::Kind kind = NicBinding::kNetwork;
+  std::string target;  // network or bridge name
+};
+
+// Parses one --network value; kUsage naming the value when malformed.
+Result<NetworkMapping> ParseNetworkMapping(std::string_view text);
+
+struct ImportPolicy {
+  std::string disk_bus = "keep";   // keep|virtio|sata|scsi
+  std::string nic_model = "keep";  // keep|virtio|e1000
+  std::vector<NetworkMapping> networks;
+  std::string default_network = "default";  // for unmapped source networks
+  std::string virt_type;  // kvm|qemu; "" = decide from kvm_available
+  // From Connection::Capabilities(); nullopt when not known (kvm assumed).
+  std::optional<bool> kvm_available;
+};
+
+// The target machine: the spec to format, and the host-side choices.
+struct TargetPlan {
+  VmSpec spec;
+  std::string machine;    // "q35" | "pc"
+  std::string virt_type;  // "kvm" | "qemu"
+  std::vector<NicBinding> nics;
+};
+
+// Source VmSpec -> target plan. Substitutions are warnings:
+// policy.controller-substituted, policy.ide-to-sata, policy.disk-bus-changed,
+// policy.disk-moved, policy.nic-substituted, policy.nic-model-changed,
+// policy.nic-removed, policy.network-mapping-unused, policy.default-memory,
+// policy.default-vcpus, policy.no-kvm. kUsage for an unknown policy value;
+// kUnsupported when the disks cannot be placed at all.
+Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
+                                     const ImportPolicy& policy,
+                                     Diagnostics* diags);
+
+// Policy, then the domain XML of every VirtualSystem of an appliance, with
+// each disk bound to `storage_dir`/<domain>-<disk id>.qcow2 and the
+// domain named after the system: what `import --dry-run` shows and what
+// the golden tests pin. Returns (domain name, XML) pairs in system order.
+struct NamedDomainXml {
+  std::string name;
+  std::string xml;
+};
+Result<std::vector<NamedDomainXml>> FormatApplianceDomains(
+    const ApplianceSpec& appliance, const ImportPolicy& policy,
+    const std::string& storage_dir, Diagnostics* diags);
+
+}  // namespace ova2virt
+
+#endif  // OVA2VIRT_PIPELINE_POLICY_H_

@@ -1,0 +1,485 @@
+#include "virtdriver/connection.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "core/cancel.h"
+#include "core/file.h"
+#include "core/xml.h"
+#include "virtdriver/connection_impl.h"
+
+namespace ova2virt {
+namespace {
+
+using virt::LastError;
+using virt::LastErrorCode;
+using virt::TakeString;
+
+// The embedded driver dispatches through libvirt's event loop, which must
+// exist before the connection opens and run for the process's life.
+void StartEventLoopOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    virEventRegisterDefaultImpl();
+    std::thread([] {
+      while (true) virEventRunDefaultImpl();
+    }).detach();
+  });
+}
+
+// The embedded driver's qemu.conf. stdio_handler = "file": without it the
+// driver wants virtlogd's socket for QEMU's output. As root, where only
+// root may open /dev/kvm (mode 0600), QEMU running as libvirt-qemu cannot
+// use KVM although libvirt's capability probe saw it; libvirt then finds
+// its cache stale and re-probes QEMU (seconds) on every call. Run QEMU as
+// root there.
+std::string EmbeddedQemuConf() {
+  std::string conf = "stdio_handler = \"file\"\n";
+  struct stat st;
+  if (geteuid() == 0 && stat("/dev/kvm", &st) == 0 &&
+      (st.st_mode & 0066) == 0) {
+    conf += "user = \"root\"\ngroup = \"root\"\n";
+  }
+  return conf;
+}
+
+// Percent-encodes a path for a URI query value.
+std::string UriEscape(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '/' || c == '.' || c == '-' ||
+                 c == '_' || c == '~';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string Attr(const XmlElement* e, std::string_view name) {
+  if (!e) return "";
+  return e->Attribute("", name).value_or("");
+}
+
+}  // namespace
+
+Connection::Impl::~Impl() {
+  if (embedded_) {
+    // Embedded domains belong to this process: stop them rather than leave
+    // QEMU processes nobody manages.
+    virDomainPtr* domains = nullptr;
+    int n = virConnectListAllDomains(conn_, &domains,
+                                     VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    for (int i = 0; i < n; ++i) {
+      virDomainDestroy(domains[i]);
+      virDomainFree(domains[i]);
+    }
+    free(domains);
+    virResetLastError();
+  }
+  virConnectClose(conn_);
+}
+
+Result<virt::PoolHandle> Connection::Impl::Pool(const std::string& name) {
+  virt::PoolHandle p(virStoragePoolLookupByName(conn_, name.c_str()));
+  if (!p) return LastError("pool " + Quote(name));
+  return p;
+}
+
+Result<virt::VolHandle> Connection::Impl::Vol(const std::string& pool,
+                                              const std::string& name) {
+  ASSIGN_OR_RETURN(virt::PoolHandle p, Pool(pool));
+  virt::VolHandle v(virStorageVolLookupByName(p.get(), name.c_str()));
+  if (!v) return LastError("volume " + Quote(pool + "/" + name));
+  return v;
+}
+
+Result<virt::DomainHandle> Connection::Impl::Domain(const std::string& name) {
+  virt::DomainHandle d(virDomainLookupByName(conn_, name.c_str()));
+  if (!d) return LastError("domain " + Quote(name));
+  return d;
+}
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
+  virt::InitLibvirt();
+  // An embedded driver named by URI needs the event loop as well.
+  bool embedded = uri.rfind("qemu:///embed", 0) == 0;
+  if (embedded) StartEventLoopOnce();
+  virConnectPtr c = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
+  if (!c) return LastError("cannot connect to " + Quote(uri));
+  return std::unique_ptr<Connection>(
+      new Connection(std::make_unique<Impl>(c, embedded)));
+}
+
+Result<std::unique_ptr<Connection>> Connection::OpenEmbedded(
+    const std::string& root_dir) {
+  virt::InitLibvirt();
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::absolute(root_dir, ec);
+  if (ec) return ErrnoError(root_dir, ec.value());
+  std::filesystem::create_directories(root / "etc", ec);
+  if (ec) return ErrnoError((root / "etc").string(), ec.value());
+  std::string conf = (root / "etc" / "qemu.conf").string();
+  if (!std::filesystem::exists(conf)) {
+    ASSIGN_OR_RETURN(File f, File::CreateExclusive(conf, 0644));
+    RETURN_IF_ERROR(f.WriteAll(AsBytes(EmbeddedQemuConf())));
+    RETURN_IF_ERROR(f.Close());
+  }
+  // QEMU runs as libvirt-qemu when we are root: it must reach the root.
+  if (geteuid() == 0) chmod(root.c_str(), 0711);
+  StartEventLoopOnce();
+  std::string uri = "qemu:///embed?root=" + UriEscape(root.string());
+  virConnectPtr c = virConnectOpen(uri.c_str());
+  if (!c) return LastError("cannot open the embedded qemu driver");
+  return std::unique_ptr<Connection>(
+      new Connection(std::make_unique<Impl>(c, true)));
+}
+
+std::string Connection::Uri() const {
+  return TakeString(virConnectGetURI(impl_->conn()));
+}
+
+bool IsLocalUri(std::string_view uri) {
+  // "driver[+transport]://[user@]host/path": local when there is no host
+  // and no transport but unix.
+  size_t scheme_end = uri.find("://");
+  if (scheme_end == std::string_view::npos) return true;
+  std::string_view scheme = uri.substr(0, scheme_end);
+  size_t plus = scheme.find('+');
+  if (plus != std::string_view::npos && scheme.substr(plus + 1) != "unix") {
+    return false;
+  }
+  size_t host_start = scheme_end + 3;
+  return host_start >= uri.size() || uri[host_start] == '/';
+}
+
+bool Connection::IsLocal() const {
+  return impl_->embedded() || IsLocalUri(Uri());
+}
+
+bool Connection::HasStorageDriver() {
+  int n = virConnectNumOfStoragePools(impl_->conn());
+  virResetLastError();
+  return n >= 0;
+}
+
+Result<DomainCapabilities> Connection::Capabilities() {
+  DomainCapabilities caps;
+  std::string xml = TakeString(virConnectGetCapabilities(impl_->conn()));
+  if (xml.empty()) return LastError("capabilities");
+  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  for (const XmlElement* guest : root.Children("", "guest")) {
+    const XmlElement* arch = guest->Child("", "arch");
+    if (guest->ChildText("", "os_type") != "hvm" ||
+        Attr(arch, "name") != "x86_64") {
+      continue;
+    }
+    for (const XmlElement* m : arch->Children("", "machine")) {
+      caps.machines.push_back(m->TrimmedText());
+      std::string canonical = Attr(m, "canonical");
+      if (!canonical.empty()) caps.machines.push_back(canonical);
+    }
+    for (const XmlElement* d : arch->Children("", "domain")) {
+      std::string type = Attr(d, "type");
+      if (type == "kvm") caps.kvm = true;
+      if (type == "qemu") caps.qemu = true;
+    }
+  }
+  // Firmware and buses come from domain capabilities, which test:/// lacks.
+  const char* type = caps.kvm ? "kvm" : "qemu";
+  std::string dxml = TakeString(virConnectGetDomainCapabilities(
+      impl_->conn(), nullptr, "x86_64", "q35", type, 0));
+  virResetLastError();
+  if (dxml.empty()) return caps;
+  ASSIGN_OR_RETURN(XmlElement d, ParseXml(dxml));
+  if (const XmlElement* os = d.Child("", "os")) {
+    for (const XmlElement* en : os->Children("", "enum")) {
+      if (Attr(en, "name") != "firmware") continue;
+      for (const XmlElement* v : en->Children("", "value")) {
+        if (v->TrimmedText() == "efi") caps.efi = true;
+      }
+    }
+    if (const XmlElement* loader = os->Child("", "loader")) {
+      for (const XmlElement* en : loader->Children("", "enum")) {
+        if (Attr(en, "name") != "secure") continue;
+        for (const XmlElement* v : en->Children("", "value")) {
+          if (v->TrimmedText() == "yes") caps.secure_boot = true;
+        }
+      }
+    }
+  }
+  const XmlElement* devices = d.Child("", "devices");
+  const XmlElement* disk = devices ? devices->Child("", "disk") : nullptr;
+  if (disk) {
+    for (const XmlElement* en : disk->Children("", "enum")) {
+      if (Attr(en, "name") != "bus") continue;
+      for (const XmlElement* v : en->Children("", "value")) {
+        caps.disk_buses.push_back(v->TrimmedText());
+      }
+    }
+  }
+  return caps;
+}
+
+Result<bool> Connection::NetworkExists(const std::string& name) {
+  virt::NetworkHandle n(virNetworkLookupByName(impl_->conn(), name.c_str()));
+  if (n) return true;
+  if (LastErrorCode() == VIR_ERR_NO_NETWORK) {
+    virResetLastError();
+    return false;
+  }
+  return LastError("network " + Quote(name));
+}
+
+namespace {
+
+// Frees libvirt's array of handles, keeping the names.
+template <typename T, typename NameFn, typename FreeFn>
+std::vector<std::string> TakeNames(T** items, int n, NameFn name,
+                                   FreeFn free_fn) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    const char* s = name(items[i]);
+    if (s) out.push_back(s);
+    free_fn(items[i]);
+  }
+  free(items);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Connection::ListNetworkNames() {
+  virNetworkPtr* items = nullptr;
+  int n = virConnectListAllNetworks(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("networks");
+  return TakeNames(items, n, virNetworkGetName, virNetworkFree);
+}
+
+Result<std::vector<std::string>> Connection::ListPoolNames() {
+  virStoragePoolPtr* items = nullptr;
+  int n = virConnectListAllStoragePools(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("pools");
+  return TakeNames(items, n, virStoragePoolGetName, virStoragePoolFree);
+}
+
+Result<std::vector<std::string>> Connection::ListDomainNames() {
+  virDomainPtr* items = nullptr;
+  int n = virConnectListAllDomains(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("domains");
+  return TakeNames(items, n, virDomainGetName, virDomainFree);
+}
+
+Result<bool> Connection::BridgeExists(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." ||
+      name == "..") {
+    return false;
+  }
+  if (IsLocal()) {
+    return std::filesystem::exists("/sys/class/net/" + name + "/bridge");
+  }
+  virInterfacePtr i = virInterfaceLookupByName(impl_->conn(), name.c_str());
+  if (i) {
+    virInterfaceFree(i);
+    return true;
+  }
+  int code = LastErrorCode();
+  if (code == VIR_ERR_NO_INTERFACE) {
+    virResetLastError();
+    return false;
+  }
+  return LastError("bridge " + Quote(name));
+}
+
+// --- storage
+
+Result<Pool> Connection::LookupPool(const std::string& name) {
+  ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(name));
+  Pool out;
+  out.name = name;
+  virStoragePoolInfo info;
+  if (virStoragePoolGetInfo(p.get(), &info) < 0) {
+    return LastError("pool " + Quote(name));
+  }
+  out.active = info.state == VIR_STORAGE_POOL_RUNNING ||
+               info.state == VIR_STORAGE_POOL_DEGRADED;
+  out.capacity = info.capacity;
+  out.available = info.available;
+  std::string xml = TakeString(virStoragePoolGetXMLDesc(p.get(), 0));
+  if (xml.empty()) return LastError("pool " + Quote(name));
+  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  out.type = Attr(&root, "type");
+  if (const XmlElement* t = root.Child("", "target")) {
+    out.target_path = t->ChildText("", "path").value_or("");
+  }
+  bool file_backed = out.type == "dir" || out.type == "fs" ||
+                     out.type == "netfs" || out.type == "logical" ||
+                     out.type == "disk";
+  out.is_local = file_backed && IsLocal() && !out.target_path.empty();
+  return out;
+}
+
+Result<Pool> Connection::CreateDirPool(const std::string& name,
+                                       const std::string& path) {
+  XmlWriter w = XmlWriter::Fragment();
+  w.Open("pool").Attr("type", "dir").Leaf("name", name);
+  w.Open("target").Leaf("path", path).Close();
+  std::string xml = w.Finish();
+  std::string where = "pool " + Quote(name);
+  virt::PoolHandle p(virStoragePoolDefineXML(impl_->conn(), xml.c_str(), 0));
+  if (!p) return LastError(where);
+  if (virStoragePoolBuild(p.get(), 0) < 0 ||
+      virStoragePoolCreate(p.get(), 0) < 0) {
+    Status s = LastError(where);
+    virStoragePoolUndefine(p.get());
+    virResetLastError();
+    return s;
+  }
+  return LookupPool(name);
+}
+
+Status Connection::DestroyPool(const std::string& name) {
+  ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(name));
+  if (virStoragePoolIsActive(p.get()) == 1 &&
+      virStoragePoolDestroy(p.get()) < 0) {
+    return LastError("pool " + Quote(name));
+  }
+  if (virStoragePoolIsPersistent(p.get()) == 1 &&
+      virStoragePoolUndefine(p.get()) < 0) {
+    return LastError("pool " + Quote(name));
+  }
+  return OkStatus();
+}
+
+Result<bool> Connection::VolumeExists(const std::string& pool,
+                                      const std::string& name) {
+  ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
+  virt::VolHandle v(virStorageVolLookupByName(p.get(), name.c_str()));
+  if (v) return true;
+  if (LastErrorCode() == VIR_ERR_NO_STORAGE_VOL) {
+    virResetLastError();
+    return false;
+  }
+  return LastError("volume " + Quote(pool + "/" + name));
+}
+
+Result<Volume> Connection::LookupVolume(const std::string& pool,
+                                        const std::string& name) {
+  ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
+  std::string where = "volume " + Quote(pool + "/" + name);
+  Volume out;
+  out.pool = pool;
+  out.name = name;
+  out.path = TakeString(virStorageVolGetPath(v.get()));
+  virStorageVolInfo info;
+  if (virStorageVolGetInfo(v.get(), &info) < 0) return LastError(where);
+  out.capacity = info.capacity;
+  out.allocation = info.allocation;
+  std::string xml = TakeString(virStorageVolGetXMLDesc(v.get(), 0));
+  if (xml.empty()) return LastError(where);
+  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  if (const XmlElement* t = root.Child("", "target")) {
+    out.format = Attr(t->Child("", "format"), "type");
+  }
+  return out;
+}
+
+Result<Volume> Connection::LookupVolumeByPath(const std::string& path) {
+  virt::VolHandle v(virStorageVolLookupByPath(impl_->conn(), path.c_str()));
+  if (!v) return LastError("no volume at " + Quote(path));
+  virt::PoolHandle p(virStoragePoolLookupByVolume(v.get()));
+  if (!p) return LastError("volume " + Quote(path));
+  const char* pool = virStoragePoolGetName(p.get());
+  const char* name = virStorageVolGetName(v.get());
+  return LookupVolume(pool ? pool : "", name ? name : "");
+}
+
+Result<Volume> Connection::CreateVolume(const std::string& pool,
+                                        const std::string& name,
+                                        uint64_t capacity,
+                                        const std::string& format) {
+  if (format != "raw" && format != "qcow2") {
+    return UsageError("volume format " + Quote(format) +
+                      " is not raw or qcow2");
+  }
+  ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
+  std::string where = "volume " + Quote(pool + "/" + name);
+  {
+    virt::VolHandle existing(virStorageVolLookupByName(p.get(), name.c_str()));
+    virResetLastError();
+    if (existing) return ExistsError(where + " already exists");
+  }
+  // A qcow2 image arrives whole (our writer makes it); an empty raw file
+  // receives it, and libvirt probes the format on the refresh that follows
+  // the upload. Creating a qcow2 here would leave libvirt's own header
+  // bytes past the end of a shorter image.
+  bool whole_image = format == "qcow2";
+  XmlWriter w = XmlWriter::Fragment();
+  w.Open("volume").Leaf("name", name);
+  w.Open("capacity").Attr("unit", "bytes");
+  w.Text(std::to_string(whole_image ? 0 : capacity)).Close();
+  w.Open("allocation").Attr("unit", "bytes").Text("0").Close();
+  w.Open("target");
+  w.Open("format").Attr("type", "raw").Close();
+  w.Open("permissions").Leaf("mode", "0600").Close();
+  w.Close();
+  std::string xml = w.Finish();
+  virt::VolHandle v(virStorageVolCreateXML(p.get(), xml.c_str(), 0));
+  if (!v) return LastError(where);
+  Volume out;
+  out.pool = pool;
+  out.name = name;
+  out.path = TakeString(virStorageVolGetPath(v.get()));
+  out.format = format;
+  out.capacity = capacity;
+  return out;
+}
+
+Status Connection::DeleteVolume(const std::string& pool,
+                                const std::string& name) {
+  ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
+  if (virStorageVolDelete(v.get(), 0) < 0) {
+    return LastError("volume " + Quote(pool + "/" + name));
+  }
+  return OkStatus();
+}
+
+Status Connection::RefreshPool(const std::string& pool) {
+  ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
+  if (virStoragePoolRefresh(p.get(), 0) < 0) {
+    return LastError("pool " + Quote(pool));
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(
+    const std::string& pool, const std::string& name, UploadHoles holes) {
+  ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
+  return MakeUploadSink(impl_->conn(), std::move(v),
+                        "volume " + Quote(pool + "/" + name),
+                        holes == UploadHoles::kSparse);
+}
+
+Result<std::unique_ptr<RandomAccessSource>> Connection::OpenDownload(
+    const std::string& pool, const std::string& name) {
+  ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
+  return MakeDownloadSource(impl_->conn(), std::move(v),
+                            "volume " + Quote(pool + "/" + name));
+}
+
+}  // namespace ova2virt

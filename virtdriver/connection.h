@@ -1,0 +1,167 @@
+// A libvirt connection: pools, volumes and their streams, domains. Works the
+// same on qemu:///system, qemu:///session, qemu+ssh://host/system,
+// qemu:///embed?root=DIR and test:///default, because everything goes
+// through the public API. libvirt's errors never reach stderr: each failing
+// call becomes a one-line Status ("libvirt: ...").
+//
+// libvirt's headers stay in connection.cc (pimpl); callers see none.
+#ifndef OVA2VIRT_VIRTDRIVER_CONNECTION_H_
+#define OVA2VIRT_VIRTDRIVER_CONNECTION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/byte_stream.h"
+#include "core/status.h"
+
+namespace ova2virt {
+
+// What the host can run (domain capabilities, or the plain capabilities
+// where the driver has no domain capabilities, as test:/// does).
+struct DomainCapabilities {
+  bool kvm = false;                     // a kvm domain type is offered
+  bool qemu = false;                    // tcg ("qemu" domain type)
+  std::vector<std::string> machines;    // "pc-q35-7.2", "q35", ...
+  bool efi = false;                     // firmware autoselection offers efi
+  bool secure_boot = false;             // ... with secure boot
+  std::vector<std::string> disk_buses;  // "ide", "sata", "scsi", "virtio"...
+};
+
+struct Pool {
+  std::string name;
+  std::string type;                      // "dir", "fs", "logical", "netfs", ...
+  std::string target_path;               // where its volumes live
+  uint64_t capacity = 0, available = 0;  // bytes
+  bool active = false;
+  bool is_local = false;  // the volumes are files this process can open
+};
+
+struct Volume {
+  std::string pool, name;
+  std::string path;  // target path ("/var/lib/libvirt/images/x.qcow2")
+  std::string format;
+  uint64_t capacity = 0, allocation = 0;  // bytes
+};
+
+enum class DomainState {
+  kNoState,
+  kRunning,
+  kBlocked,
+  kPaused,
+  kShutdown,
+  kShutoff,
+  kCrashed,
+  kSuspended,
+  kOther
+};
+std::string_view ToString(DomainState s);
+
+// True when a connection URI reaches this host: no host part and no
+// transport other than unix ("qemu:///system", "qemu+unix:///system?...",
+// "test:///default"); false for "qemu+ssh://host/system" and friends.
+bool IsLocalUri(std::string_view uri);
+
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Opens `uri` ("" = libvirt's default: $LIBVIRT_DEFAULT_URI, ...).
+  static Result<std::unique_ptr<Connection>> Open(const std::string& uri);
+  // The embedded QEMU driver rooted at `root_dir` (created if missing): no
+  // daemon; domains live only as long as this process. Writes
+  // root_dir/etc/qemu.conf (stdio_handler = "file", so no virtlogd) unless
+  // one exists, and runs libvirt's event loop in a thread, as the driver
+  // needs. Domains still running when the connection closes are destroyed.
+  // As root, root_dir is made mode 0711 so QEMU (libvirt-qemu) reaches its
+  // files; QEMU runs as root where only root may open /dev/kvm.
+  static Result<std::unique_ptr<Connection>> OpenEmbedded(
+      const std::string& root_dir);
+
+  std::string Uri() const;
+  // True when the connection reaches this host (no remote transport).
+  bool IsLocal() const;
+  // True when the driver offers storage pools (the embedded one does not).
+  bool HasStorageDriver();
+  Result<DomainCapabilities> Capabilities();
+
+  Result<bool> NetworkExists(const std::string& name);
+  // Names, sorted, for completion and listings: every network, pool, or
+  // domain (active or not).
+  Result<std::vector<std::string>> ListNetworkNames();
+  Result<std::vector<std::string>> ListPoolNames();
+  Result<std::vector<std::string>> ListDomainNames();
+  // Host bridges are not always libvirt objects: on a local connection
+  // this checks /sys/class/net/NAME/bridge, remotely libvirt's interfaces.
+  Result<bool> BridgeExists(const std::string& name);
+
+  // --- storage
+  Result<Pool> LookupPool(const std::string& name);
+  // Creates and starts a directory pool (tests, --storage-dir helpers).
+  Result<Pool> CreateDirPool(const std::string& name, const std::string& path);
+  Status DestroyPool(const std::string& name);  // stop and undefine
+  Result<bool> VolumeExists(const std::string& pool, const std::string& name);
+  Result<Volume> LookupVolume(const std::string& pool, const std::string& name);
+  // The volume whose target is `path` (a disk path from domain XML), so
+  // that export can stream it from a remote host; kNotFound when no pool
+  // holds it.
+  Result<Volume> LookupVolumeByPath(const std::string& path);
+  // Creates a volume, mode 0600. "raw": a sparse file of `capacity` bytes.
+  // "qcow2": an empty file meant to receive a whole qcow2 image by upload
+  // or in-place write (libvirt learns format and size from the image on
+  // the refresh after the upload). kExists if the name is taken.
+  Result<Volume> CreateVolume(const std::string& pool, const std::string& name,
+                              uint64_t capacity, const std::string& format);
+  Status DeleteVolume(const std::string& pool, const std::string& name);
+  Status RefreshPool(const std::string& pool);
+  // A BlockSink writing into the volume through virStorageVolUpload
+  // streams. Sequential writes stream; a gap is sent as a hole (sparse
+  // streams) or zeros; a write behind the stream position finishes the
+  // upload and starts another at that offset. Close() finishes it; without
+  // Close() the stream is aborted.
+  // `holes`: kSparse sends gaps with VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
+  // (falling back to zeros on a daemon without it); kZeros always sends
+  // zeros. SetSize() can extend the volume, not shrink it.
+  enum class UploadHoles { kSparse, kZeros };
+  Result<std::unique_ptr<BlockSink>> OpenUpload(
+      const std::string& pool, const std::string& name,
+      UploadHoles holes = UploadHoles::kSparse);
+  // A RandomAccessSource over a volume through virStorageVolDownload (for
+  // export from a remote host); sequential reads stream, a seek starts a
+  // new download at that offset.
+  Result<std::unique_ptr<RandomAccessSource>> OpenDownload(
+      const std::string& pool, const std::string& name);
+
+  // --- domains
+  Result<bool> DomainExists(const std::string& name);
+  // Defines (persistently) with VIR_DOMAIN_DEFINE_VALIDATE where the driver
+  // supports it. Returns the domain's name.
+  Result<std::string> DefineDomain(const std::string& xml);
+  Status StartDomain(const std::string& name);
+  Status DestroyDomain(const std::string& name);  // ok if not running
+  // Undefines, with its NVRAM and managed save; ok if already gone.
+  Status UndefineDomain(const std::string& name);
+  Result<DomainState> GetDomainState(const std::string& name);
+  // The domain XML (inactive with `inactive`), as libvirt completed it.
+  Result<std::string> GetDomainXml(const std::string& name, bool inactive);
+  // Polls until the domain is shut off (or, transient, gone). kFailed
+  // naming its state after `timeout`; kCancelled when interrupted.
+  Status WaitForShutoff(const std::string& name,
+                        std::chrono::milliseconds timeout);
+
+  class Impl;
+
+ private:
+  explicit Connection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ova2virt
+
+#endif  // OVA2VIRT_VIRTDRIVER_CONNECTION_H_

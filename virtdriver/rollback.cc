@@ -1,0 +1,64 @@
+#include "virtdriver/rollback.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ova2virt {
+
+Transaction::~Transaction() {
+  if (steps_.empty()) return;
+  Status s = Rollback();
+  if (!s.ok() && diags_) diags_->Warn("rollback.leftover", "", s.message());
+}
+
+void Transaction::AddVolume(const std::string& pool, const std::string& name) {
+  steps_.push_back({Step::kVolume, pool, name});
+}
+
+void Transaction::AddFile(const std::string& path) {
+  steps_.push_back({Step::kFile, path, ""});
+}
+
+void Transaction::AddDomain(const std::string& name) {
+  steps_.push_back({Step::kDomain, name, ""});
+}
+
+Status Transaction::Undo(const Step& step) {
+  switch (step.kind) {
+    case Step::kVolume: {
+      Status s = conn_.DeleteVolume(step.a, step.b);
+      // Already gone is what we wanted.
+      return s.code() == ErrorCode::kNotFound ? OkStatus() : s;
+    }
+    case Step::kFile:
+      if (unlink(step.a.c_str()) != 0 && errno != ENOENT) {
+        return ErrnoError(step.a, errno);
+      }
+      return OkStatus();
+    case Step::kDomain: {
+      Status s = conn_.DestroyDomain(step.a);
+      if (!s.ok() && s.code() != ErrorCode::kNotFound) return s;
+      return conn_.UndefineDomain(step.a);
+    }
+  }
+  return OkStatus();
+}
+
+Status Transaction::Rollback() {
+  std::vector<std::string> left;
+  for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+    Status s = Undo(*it);
+    if (!s.ok()) left.push_back(s.message());
+  }
+  steps_.clear();
+  if (left.empty()) return OkStatus();
+  std::string msg =
+      "rollback left " + std::to_string(left.size()) + " item(s) behind: ";
+  for (size_t i = 0; i < left.size(); ++i) {
+    msg += (i ? "; " : "") + left[i];
+  }
+  return FailedError(msg);
+}
+
+}  // namespace ova2virt
