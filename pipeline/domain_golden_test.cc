@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/file.h"
+#include "pipeline/describe.h"
 #include "pipeline/policy.h"
 #include "pipeline/test_machines.h"
 #include "tests/support/test_util.h"
@@ -38,7 +39,11 @@ void CheckDomainXml(const std::string& label, const std::string& xml) {
   INFO(v.out);
   CHECK(v.exit_code == 0);
 
-  auto conn = Connection::Open("test:///default");
+  // An empty test driver: test:///default already holds a domain named
+  // "test", which some corpus machines are called too.
+  std::string node = tmp.Join("node.xml");
+  testing::WriteFileOrDie(node, "<node/>\n");
+  auto conn = Connection::Open("test://" + node);
   REQUIRE_OK(conn);
   auto name = (*conn)->DefineDomain(xml);
   REQUIRE_OK(name);
@@ -86,6 +91,34 @@ ApplianceSpec One(VmSpec vm) {
   return a;
 }
 
+// Every descriptor in the corpus that inspects cleanly: its machines as
+// domains, under the default policy. A file that cannot become a domain at
+// all (no machine, an unknown OVF version, malformed XML) is listed.
+TEST_CASE("domain goldens: every corpus descriptor") {
+  std::vector<std::string> files = testing::CorpusFiles("ovf");
+  std::vector<std::string> vmx = testing::CorpusFiles("vmx");
+  files.insert(files.end(), vmx.begin(), vmx.end());
+  int domains = 0;
+  for (const std::string& path : files) {
+    std::string name = path.substr(path.rfind('/') + 1);
+    INFO("corpus file " << name);
+    std::string text = testing::ReadFileOrDie(path);
+    auto kind = GuessDescriptorKind(name, text);
+    REQUIRE(kind.has_value());
+    auto appliance = DescribeDescriptor(text, *kind, {}, nullptr);
+    if (!appliance.ok() || appliance->systems.empty()) {
+      CHECK((name == "cot_ersatz_ovf_3.0.ovf" || name == "ganeti_empty.ovf" ||
+             name == "ganeti_wrong_xml.ovf" ||
+             name == "pve_XEE_xxe-attack.ovf" ||
+             name == "govmomi_l10n_external_strings.ovf"));
+      continue;
+    }
+    CheckApplianceGoldens("corpus/" + name, *appliance);
+    domains += static_cast<int>(appliance->systems.size());
+  }
+  CHECK(domains >= 80);
+}
+
 TEST_CASE("domain goldens: vmware-style bios appliance, keep policy") {
   CheckApplianceGoldens("vmware-bios", One(VmwareBios()));
 }
@@ -124,6 +157,32 @@ TEST_CASE("domain goldens: --disk-bus sata / scsi, --nic-model e1000") {
   ImportPolicy scsi;
   scsi.disk_bus = "scsi";
   CheckApplianceGoldens("policy-scsi", One(EfiSecureBoot()), scsi);
+}
+
+// The referee can say no: a schema violation fails virt-xml-validate, and
+// the test driver refuses it too.
+TEST_CASE("domain goldens: the referees reject a broken domain") {
+  Diagnostics d;
+  auto xmls = FormatApplianceDomains(One(test_machines::VmwareBios()),
+                                     ImportPolicy(), "/images", &d);
+  REQUIRE_OK(xmls);
+  std::string bad = (*xmls)[0].xml;
+  size_t at = bad.find("<vcpu ");
+  REQUIRE(at != std::string::npos);
+  bad.insert(at, "<vcpus>2</vcpus>\n  ");
+  testing::TempDir tmp;
+  testing::WriteFileOrDie(tmp.Join("bad.xml"), bad);
+  auto v = testing::RunCommand("virt-xml-validate " +
+                               testing::ShellQuote(tmp.Join("bad.xml")) +
+                               " domain >/dev/null 2>&1");
+  CHECK(v.exit_code != 0);
+  // An empty test driver: test:///default already holds a domain named
+  // "test", which some corpus machines are called too.
+  std::string node = tmp.Join("node.xml");
+  testing::WriteFileOrDie(node, "<node/>\n");
+  auto conn = Connection::Open("test://" + node);
+  REQUIRE_OK(conn);
+  CHECK(!(*conn)->DefineDomain(bad).ok());
 }
 
 TEST_CASE("domain goldens: a two-system collection yields two domains") {

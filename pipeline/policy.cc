@@ -235,6 +235,11 @@ class StoragePlanner {
             }
           }
         }
+        if (unit < 0 && g.kind == ControllerKind::kIde) {
+          // A PIIX has one IDE function: four drives, no second one.
+          return UnsupportedError(
+              "more than 4 ide drives; use --disk-bus sata or virtio");
+        }
         if (unit < 0) {
           // Full: open another controller of this kind.
           if (++part > 16) {
@@ -282,6 +287,88 @@ bool IdeOnly(const VmSpec& vm) {
     any = true;
   }
   return any;
+}
+
+// Floppies sit on the one floppy controller, units 0 and 1. VirtualBox
+// writes two drives both at address 0; a third cannot be attached at all.
+void PlaceFloppies(VmSpec& vm, Diagnostics* diags) {
+  bool used[2] = {false, false};
+  std::vector<Disk> kept;
+  std::vector<Disk*> unplaced;
+  for (Disk& d : vm.disks) {
+    if (d.device != DiskDevice::kFloppy) continue;
+    if (d.unit && *d.unit >= 0 && *d.unit < 2 && !used[*d.unit]) {
+      used[*d.unit] = true;
+    } else {
+      unplaced.push_back(&d);
+    }
+  }
+  std::set<std::string> dropped;
+  for (Disk* d : unplaced) {
+    int free = !used[0] ? 0 : !used[1] ? 1 : -1;
+    if (free < 0) {
+      diags->Warn("policy.floppy-dropped", d->id,
+                  "a machine has room for two floppy drives; this one is "
+                  "left out");
+      dropped.insert(d->id);
+      continue;
+    }
+    if (d->unit) {  // an unstated unit is simply assigned
+      diags->Warn("policy.disk-moved", d->id,
+                  "floppy drive moved to unit " + std::to_string(free) +
+                      " (its unit was taken or out of range)");
+    }
+    d->unit = free;
+    used[free] = true;
+  }
+  if (dropped.empty()) return;
+  std::erase_if(vm.disks, [&](const Disk& d) {
+    return d.device == DiskDevice::kFloppy && dropped.count(d.id) != 0;
+  });
+}
+
+// The disk firmware boots from: the lowest boot order, else the first hard
+// disk.
+const Disk* BootDisk(const VmSpec& vm) {
+  const Disk* best = nullptr;
+  for (const Disk& d : vm.disks) {
+    if (d.device != DiskDevice::kDisk) continue;
+    if (best == nullptr) best = &d;
+    if (d.boot_order &&
+        (!best->boot_order || *d.boot_order < *best->boot_order)) {
+      best = &d;
+    }
+  }
+  return best;
+}
+
+// Debian's OVMF (2022.11) has no driver for the LSI Logic, LSI SAS, MegaRAID
+// or PVSCSI adapters QEMU emulates: measured, a UEFI guest on any of them
+// drops to the UEFI shell, while AHCI, virtio and virtio-scsi boot. So under
+// `keep`, a UEFI machine whose boot disk sits on such a SCSI controller gets
+// that controller as AHCI, which every UEFI-era guest has a driver for.
+void KeepUefiBootable(VmSpec& vm, Diagnostics* diags) {
+  if (vm.firmware != Firmware::kEfi) return;
+  const Disk* boot = BootDisk(vm);
+  if (boot == nullptr) return;
+  Controller* c = nullptr;
+  for (Controller& x : vm.controllers) {
+    if (x.id == boot->controller_id) c = &x;
+  }
+  if (c == nullptr || c->kind != ControllerKind::kScsi ||
+      c->model == ControllerModel::kVirtioScsi) {
+    return;
+  }
+  int sata_buses = 0;
+  for (const Controller& x : vm.controllers) {
+    if (x.kind == ControllerKind::kSata) ++sata_buses;
+  }
+  diags->Warn("policy.efi-boot-controller", c->id,
+              "UEFI firmware (OVMF) cannot boot from a " + Describe(*c) +
+                  " controller; its disks go on a SATA (AHCI) controller");
+  c->kind = ControllerKind::kSata;
+  c->model = ControllerModel::kAhci;
+  c->bus = sata_buses;
 }
 
 void MapNics(TargetPlan& plan, const ImportPolicy& policy, Diagnostics* diags) {
@@ -430,6 +517,8 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
   bool pc = bus == "keep" && vm.firmware == Firmware::kBios &&
             !vm.secure_boot && IdeOnly(vm);
   plan.machine = pc ? "pc" : "q35";
+  PlaceFloppies(vm, d);
+  if (bus == "keep") KeepUefiBootable(vm, d);
   RETURN_IF_ERROR(StoragePlanner(vm, policy, pc, d).Run());
   MapNics(plan, policy, d);
   if (!policy.virt_type.empty()) {

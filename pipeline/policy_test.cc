@@ -243,6 +243,21 @@ TEST_CASE("policy: units beyond a controller spill onto another one") {
   CHECK(diags.Has("policy.disk-moved"));
 }
 
+TEST_CASE("policy: a fifth ide drive on i440fx is refused, not misplaced") {
+  VmSpec vm = Machine(ControllerKind::kIde, ControllerModel::kPiix4);
+  for (int i = 1; i < 5; ++i) {
+    Disk d = vm.disks[0];
+    d.id = "d" + std::to_string(i);
+    d.unit.reset();
+    vm.disks.push_back(d);
+  }
+  auto plan = ApplyImportPolicy(vm, {}, nullptr);
+  CHECK(plan.status().code() == ErrorCode::kUnsupported);
+  ImportPolicy sata;
+  sata.disk_bus = "sata";
+  CHECK_OK(ApplyImportPolicy(vm, sata, nullptr));
+}
+
 TEST_CASE("policy: nic models: keep, substitutions, and forced models") {
   struct Case {
     NicModel in;

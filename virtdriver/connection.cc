@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -115,10 +116,13 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
   virt::InitLibvirt();
+  // An embedded driver named by URI needs the event loop as well.
+  bool embedded = uri.rfind("qemu:///embed", 0) == 0;
+  if (embedded) StartEventLoopOnce();
   virConnectPtr c = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
   if (!c) return LastError("cannot connect to " + Quote(uri));
   return std::unique_ptr<Connection>(
-      new Connection(std::make_unique<Impl>(c, false)));
+      new Connection(std::make_unique<Impl>(c, embedded)));
 }
 
 Result<std::unique_ptr<Connection>> Connection::OpenEmbedded(
@@ -241,6 +245,46 @@ Result<bool> Connection::NetworkExists(const std::string& name) {
   return LastError("network " + Quote(name));
 }
 
+namespace {
+
+// Frees libvirt's array of handles, keeping the names.
+template <typename T, typename NameFn, typename FreeFn>
+std::vector<std::string> TakeNames(T** items, int n, NameFn name,
+                                   FreeFn free_fn) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    const char* s = name(items[i]);
+    if (s) out.push_back(s);
+    free_fn(items[i]);
+  }
+  free(items);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Connection::ListNetworkNames() {
+  virNetworkPtr* items = nullptr;
+  int n = virConnectListAllNetworks(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("networks");
+  return TakeNames(items, n, virNetworkGetName, virNetworkFree);
+}
+
+Result<std::vector<std::string>> Connection::ListPoolNames() {
+  virStoragePoolPtr* items = nullptr;
+  int n = virConnectListAllStoragePools(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("pools");
+  return TakeNames(items, n, virStoragePoolGetName, virStoragePoolFree);
+}
+
+Result<std::vector<std::string>> Connection::ListDomainNames() {
+  virDomainPtr* items = nullptr;
+  int n = virConnectListAllDomains(impl_->conn(), &items, 0);
+  if (n < 0) return LastError("domains");
+  return TakeNames(items, n, virDomainGetName, virDomainFree);
+}
+
 Result<bool> Connection::BridgeExists(const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." ||
       name == "..") {
@@ -355,6 +399,16 @@ Result<Volume> Connection::LookupVolume(const std::string& pool,
   return out;
 }
 
+Result<Volume> Connection::LookupVolumeByPath(const std::string& path) {
+  virt::VolHandle v(virStorageVolLookupByPath(impl_->conn(), path.c_str()));
+  if (!v) return LastError("no volume at " + Quote(path));
+  virt::PoolHandle p(virStoragePoolLookupByVolume(v.get()));
+  if (!p) return LastError("volume " + Quote(path));
+  const char* pool = virStoragePoolGetName(p.get());
+  const char* name = virStorageVolGetName(v.get());
+  return LookupVolume(pool ? pool : "", name ? name : "");
+}
+
 Result<Volume> Connection::CreateVolume(const std::string& pool,
                                         const std::string& name,
                                         uint64_t capacity,
@@ -414,10 +468,11 @@ Status Connection::RefreshPool(const std::string& pool) {
 }
 
 Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(
-    const std::string& pool, const std::string& name) {
+    const std::string& pool, const std::string& name, UploadHoles holes) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   return MakeUploadSink(impl_->conn(), std::move(v),
-                        "volume " + Quote(pool + "/" + name));
+                        "volume " + Quote(pool + "/" + name),
+                        holes == UploadHoles::kSparse);
 }
 
 Result<std::unique_ptr<RandomAccessSource>> Connection::OpenDownload(

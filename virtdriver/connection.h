@@ -79,6 +79,8 @@ class Connection {
   // root_dir/etc/qemu.conf (stdio_handler = "file", so no virtlogd) unless
   // one exists, and runs libvirt's event loop in a thread, as the driver
   // needs. Domains still running when the connection closes are destroyed.
+  // As root, root_dir is made mode 0711 so QEMU (libvirt-qemu) reaches its
+  // files; QEMU runs as root where only root may open /dev/kvm.
   static Result<std::unique_ptr<Connection>> OpenEmbedded(
       const std::string& root_dir);
 
@@ -90,8 +92,13 @@ class Connection {
   Result<DomainCapabilities> Capabilities();
 
   Result<bool> NetworkExists(const std::string& name);
-  // Host bridges are not a libvirt object; this checks the interface list
-  // where the driver has one, else /sys/class/net on a local connection.
+  // Names, sorted, for completion and listings: every network, pool, or
+  // domain (active or not).
+  Result<std::vector<std::string>> ListNetworkNames();
+  Result<std::vector<std::string>> ListPoolNames();
+  Result<std::vector<std::string>> ListDomainNames();
+  // Host bridges are not always libvirt objects: on a local connection
+  // this checks /sys/class/net/NAME/bridge, remotely libvirt's interfaces.
   Result<bool> BridgeExists(const std::string& name);
 
   // --- storage
@@ -101,6 +108,10 @@ class Connection {
   Status DestroyPool(const std::string& name);  // stop and undefine
   Result<bool> VolumeExists(const std::string& pool, const std::string& name);
   Result<Volume> LookupVolume(const std::string& pool, const std::string& name);
+  // The volume whose target is `path` (a disk path from domain XML), so
+  // that export can stream it from a remote host; kNotFound when no pool
+  // holds it.
+  Result<Volume> LookupVolumeByPath(const std::string& path);
   // Creates a volume, mode 0600. "raw": a sparse file of `capacity` bytes.
   // "qcow2": an empty file meant to receive a whole qcow2 image by upload
   // or in-place write (libvirt learns format and size from the image on
@@ -114,8 +125,13 @@ class Connection {
   // streams) or zeros; a write behind the stream position finishes the
   // upload and starts another at that offset. Close() finishes it; without
   // Close() the stream is aborted.
-  Result<std::unique_ptr<BlockSink>> OpenUpload(const std::string& pool,
-                                                const std::string& name);
+  // `holes`: kSparse sends gaps with VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
+  // (falling back to zeros on a daemon without it); kZeros always sends
+  // zeros. SetSize() can extend the volume, not shrink it.
+  enum class UploadHoles { kSparse, kZeros };
+  Result<std::unique_ptr<BlockSink>> OpenUpload(
+      const std::string& pool, const std::string& name,
+      UploadHoles holes = UploadHoles::kSparse);
   // A RandomAccessSource over a volume through virStorageVolDownload (for
   // export from a remote host); sequential reads stream, a seek starts a
   // new download at that offset.
@@ -134,7 +150,8 @@ class Connection {
   Result<DomainState> GetDomainState(const std::string& name);
   // The domain XML (inactive with `inactive`), as libvirt completed it.
   Result<std::string> GetDomainXml(const std::string& name, bool inactive);
-  // Polls until the domain is shut off; kFailed "timed out" otherwise.
+  // Polls until the domain is shut off (or, transient, gone). kFailed
+  // naming its state after `timeout`; kCancelled when interrupted.
   Status WaitForShutoff(const std::string& name,
                         std::chrono::milliseconds timeout);
 

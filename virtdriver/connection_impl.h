@@ -34,7 +34,8 @@ class Connection::Impl {
 // volume; the connection must outlive them.
 Result<std::unique_ptr<BlockSink>> MakeUploadSink(virConnectPtr conn,
                                                   virt::VolHandle vol,
-                                                  std::string where);
+                                                  std::string where,
+                                                  bool sparse);
 Result<std::unique_ptr<RandomAccessSource>> MakeDownloadSource(
     virConnectPtr conn, virt::VolHandle vol, std::string where);
 

@@ -3,6 +3,8 @@
 // connection is open. Real daemons are in tests/integration/.
 #include "virtdriver/connection.h"
 
+#include <algorithm>
+
 #include "tests/support/test_util.h"
 #include "virtdriver/rollback.h"
 
@@ -33,6 +35,15 @@ TEST_CASE("connection: test driver basics") {
   REQUIRE_OK(net);
   CHECK(*net);
   CHECK(!*c->NetworkExists("no-such-network"));
+  auto nets = c->ListNetworkNames();
+  REQUIRE_OK(nets);
+  CHECK(*nets == std::vector<std::string>{"default"});
+  auto pools = c->ListPoolNames();
+  REQUIRE_OK(pools);
+  CHECK(*pools == std::vector<std::string>{kPool});
+  auto doms = c->ListDomainNames();
+  REQUIRE_OK(doms);
+  CHECK(std::find(doms->begin(), doms->end(), "test") != doms->end());
   auto caps = c->Capabilities();
   REQUIRE_OK(caps);
   CHECK(!caps->kvm);  // the test driver offers only its own "test" type
@@ -84,6 +95,12 @@ TEST_CASE("connection: pools and volumes") {
   auto info = c->LookupVolume(kPool, "conn-test.raw");
   REQUIRE_OK(info);
   CHECK(info->capacity == (1u << 20));
+  auto by_path = c->LookupVolumeByPath(v->path);
+  REQUIRE_OK(by_path);
+  CHECK(by_path->pool == kPool);
+  CHECK(by_path->name == "conn-test.raw");
+  CHECK(c->LookupVolumeByPath("/nowhere/x").status().code() ==
+        ErrorCode::kNotFound);
   CHECK(c->CreateVolume(kPool, "x", 1, "vmdk").status().code() ==
         ErrorCode::kUsage);
   // The test driver cannot stream; that is an error value, not a crash.

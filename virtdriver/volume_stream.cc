@@ -18,8 +18,12 @@ constexpr size_t kChunk = 256 * 1024 - 1024;
 
 class UploadSink : public BlockSink {
  public:
-  UploadSink(virConnectPtr conn, virt::VolHandle vol, std::string where)
-      : conn_(conn), vol_(std::move(vol)), where_(std::move(where)) {}
+  UploadSink(virConnectPtr conn, virt::VolHandle vol, std::string where,
+             bool sparse)
+      : conn_(conn),
+        vol_(std::move(vol)),
+        where_(std::move(where)),
+        sparse_(sparse) {}
   ~UploadSink() override { Abort(); }
 
   Status WriteAt(uint64_t offset, std::span<const uint8_t> data) override {
@@ -150,7 +154,7 @@ class UploadSink : public BlockSink {
   virt::VolHandle vol_;
   std::string where_;
   virt::StreamHandle stream_;
-  bool sparse_ = true;
+  bool sparse_;
   bool closed_ = false;
   uint64_t pos_ = 0;   // where the open stream writes next
   uint64_t high_ = 0;  // end of the furthest write
@@ -226,9 +230,10 @@ class DownloadSource : public RandomAccessSource {
 
 Result<std::unique_ptr<BlockSink>> MakeUploadSink(virConnectPtr conn,
                                                   virt::VolHandle vol,
-                                                  std::string where) {
+                                                  std::string where,
+                                                  bool sparse) {
   return std::unique_ptr<BlockSink>(
-      new UploadSink(conn, std::move(vol), std::move(where)));
+      new UploadSink(conn, std::move(vol), std::move(where), sparse));
 }
 
 Result<std::unique_ptr<RandomAccessSource>> MakeDownloadSource(

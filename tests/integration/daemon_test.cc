@@ -69,65 +69,69 @@ Status Write(BlockSink& sink, uint64_t offset, std::string_view data) {
 
 TEST_CASE("daemon: upload through a stream, holes and rewrites; cmp agrees") {
   Fixture f;
-  const uint64_t kSize = 4u << 20;
-  auto vol = f.conn->CreateVolume(f.pool, "up.raw", kSize, "raw");
-  REQUIRE_OK(vol);
-  CHECK(vol->path == f.pool_dir + "/up.raw");
-  struct stat st;
-  REQUIRE(stat(vol->path.c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);  // not world-readable
+  for (auto holes :
+       {Connection::UploadHoles::kSparse, Connection::UploadHoles::kZeros}) {
+    INFO((holes == Connection::UploadHoles::kSparse ? "sparse" : "zeros"));
+    const uint64_t kSize = 4u << 20;
+    auto vol = f.conn->CreateVolume(f.pool, "up.raw", kSize, "raw");
+    REQUIRE_OK(vol);
+    CHECK(vol->path == f.pool_dir + "/up.raw");
+    struct stat st;
+    REQUIRE(stat(vol->path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);  // not world-readable
 
-  std::string expect(kSize, '\0');
-  auto sink = f.conn->OpenUpload(f.pool, "up.raw");
-  REQUIRE_OK(sink);
-  // Odd-sized sequential writes across the stream's chunk size.
-  uint64_t pos = 0;
-  for (int i = 0; pos < (1u << 20); ++i) {
-    std::string piece = Pattern(100000 + i, i);
-    if (pos + piece.size() > (1u << 20)) piece.resize((1u << 20) - pos);
-    REQUIRE_OK(Write(**sink, pos, piece));
-    expect.replace(pos, piece.size(), piece);
-    pos += piece.size();
-  }
-  // A gap (a hole in the stream), then one large write.
-  std::string big = Pattern((1u << 20) + 123, 99);
-  REQUIRE_OK(Write(**sink, 2u << 20, big));
-  expect.replace(2u << 20, big.size(), big);
-  // A write behind the stream position: the header rewritten at the end.
-  std::string header = Pattern(512, 7);
-  REQUIRE_OK(Write(**sink, 0, header));
-  expect.replace(0, header.size(), header);
-  REQUIRE_OK((*sink)->SetSize(kSize));
-  REQUIRE_OK((*sink)->Close());
-  sink->reset();
+    std::string expect(kSize, '\0');
+    auto sink = f.conn->OpenUpload(f.pool, "up.raw", holes);
+    REQUIRE_OK(sink);
+    // Odd-sized sequential writes across the stream's chunk size.
+    uint64_t pos = 0;
+    for (int i = 0; pos < (1u << 20); ++i) {
+      std::string piece = Pattern(100000 + i, i);
+      if (pos + piece.size() > (1u << 20)) piece.resize((1u << 20) - pos);
+      REQUIRE_OK(Write(**sink, pos, piece));
+      expect.replace(pos, piece.size(), piece);
+      pos += piece.size();
+    }
+    // A gap (a hole in the stream), then one large write.
+    std::string big = Pattern((1u << 20) + 123, 99);
+    REQUIRE_OK(Write(**sink, 2u << 20, big));
+    expect.replace(2u << 20, big.size(), big);
+    // A write behind the stream position: the header rewritten at the end.
+    std::string header = Pattern(512, 7);
+    REQUIRE_OK(Write(**sink, 0, header));
+    expect.replace(0, header.size(), header);
+    REQUIRE_OK((*sink)->SetSize(kSize));
+    REQUIRE_OK((*sink)->Close());
+    sink->reset();
 
-  std::string expect_path = testing::ScratchDir() + "/expect.raw";
-  testing::WriteFileOrDie(expect_path, expect);
-  auto cmp = RunCommand("cmp " + ShellQuote(expect_path) + " " +
-                        ShellQuote(vol->path) + " 2>&1");
-  INFO(cmp.out);
-  CHECK(cmp.exit_code == 0);
+    std::string expect_path = testing::ScratchDir() + "/expect.raw";
+    testing::WriteFileOrDie(expect_path, expect);
+    auto cmp = RunCommand("cmp " + ShellQuote(expect_path) + " " +
+                          ShellQuote(vol->path) + " 2>&1");
+    INFO(cmp.out);
+    CHECK(cmp.exit_code == 0);
 
-  // And back through a download stream, sequentially and after a seek.
-  auto src = f.conn->OpenDownload(f.pool, "up.raw");
-  REQUIRE_OK(src);
-  REQUIRE((*src)->size() == kSize);
-  std::string got(kSize, '\0');
-  for (uint64_t off = 0; off < kSize; off += 1u << 20) {
+    // And back through a download stream, sequentially and after a seek.
+    auto src = f.conn->OpenDownload(f.pool, "up.raw");
+    REQUIRE_OK(src);
+    REQUIRE((*src)->size() == kSize);
+    std::string got(kSize, '\0');
+    for (uint64_t off = 0; off < kSize; off += 1u << 20) {
+      auto n = (*src)->ReadAt(
+          off, {reinterpret_cast<uint8_t*>(got.data()) + off, 1u << 20});
+      REQUIRE_OK(n);
+      REQUIRE(*n == (1u << 20));
+    }
+    CHECK(got == expect);
+    std::string tail(1000, '\0');
     auto n = (*src)->ReadAt(
-        off, {reinterpret_cast<uint8_t*>(got.data()) + off, 1u << 20});
+        kSize - 500, {reinterpret_cast<uint8_t*>(tail.data()), tail.size()});
     REQUIRE_OK(n);
-    REQUIRE(*n == (1u << 20));
+    CHECK(*n == 500);
+    CHECK(tail.substr(0, 500) == expect.substr(kSize - 500));
+    src->reset();
+    CHECK_OK(f.conn->DeleteVolume(f.pool, "up.raw"));
   }
-  CHECK(got == expect);
-  std::string tail(1000, '\0');
-  auto n = (*src)->ReadAt(
-      kSize - 500, {reinterpret_cast<uint8_t*>(tail.data()), tail.size()});
-  REQUIRE_OK(n);
-  CHECK(*n == 500);
-  CHECK(tail.substr(0, 500) == expect.substr(kSize - 500));
-  src->reset();
-  CHECK_OK(f.conn->DeleteVolume(f.pool, "up.raw"));
 }
 
 TEST_CASE("daemon: a qcow2 image uploaded whole becomes a qcow2 volume") {
@@ -155,6 +159,20 @@ TEST_CASE("daemon: a qcow2 image uploaded whole becomes a qcow2 volume") {
   REQUIRE_OK(vol);
   CHECK(vol->format == "qcow2");
   CHECK(vol->capacity == (8u << 20));
+  // Export reads it back by the path in domain XML, through a stream.
+  auto by_path = f.conn->LookupVolumeByPath(vol->path);
+  REQUIRE_OK(by_path);
+  CHECK(by_path->name == "img.qcow2");
+  auto src = f.conn->OpenDownload(f.pool, "img.qcow2");
+  REQUIRE_OK(src);
+  CHECK((*src)->size() == image.size());
+  std::string back(image.size(), '\0');
+  auto n =
+      (*src)->ReadAt(0, {reinterpret_cast<uint8_t*>(back.data()), back.size()});
+  REQUIRE_OK(n);
+  CHECK(*n == image.size());
+  CHECK(back == image);
+  src->reset();
   auto cmp = RunCommand("qemu-img compare -f raw -F qcow2 " + ShellQuote(raw) +
                         " " + ShellQuote(vol->path) + " 2>&1");
   INFO(cmp.out);
@@ -334,6 +352,19 @@ TEST_CASE("daemon: every golden test machine starts in qemu") {
     if (started.ok()) {
       CHECK(*f.conn->GetDomainState(name) == DomainState::kRunning);
     }
+    // Export reads what libvirt completed (PCI addresses, implicit
+    // controllers): the same devices come back, and format again.
+    auto live = f.conn->GetDomainXml(name, true);
+    REQUIRE_OK(live);
+    Diagnostics parse_diags;
+    auto back = ParseDomain(*live, &parse_diags);
+    REQUIRE_OK(back);
+    CHECK(back->spec.disks.size() == plan->spec.disks.size());
+    CHECK(back->spec.nics.size() == plan->spec.nics.size());
+    CHECK(back->spec.firmware == plan->spec.firmware);
+    CHECK(back->spec.secure_boot == plan->spec.secure_boot);
+    CHECK(back->options.machine == plan->machine);
+    CHECK_OK(FormatDomainXml(back->spec, back->options, nullptr));
     CHECK_OK(t.Rollback());
   }
   CHECK(f.PoolFiles().empty());

@@ -60,6 +60,7 @@ uri="qemu+unix:///system?socket=$work/sock/libvirt-sock"
 pidfile="$work/libvirtd.pid"
 daemon_ns=""
 
+# shellcheck disable=SC2317  # called from the trap
 cleanup() {
   if [ -s "$pidfile" ]; then
     pid=$(cat "$pidfile")
@@ -69,7 +70,7 @@ cleanup() {
     done
     kill "$pid" 2>/dev/null
     i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
       sleep 0.1
       i=$((i + 1))
     done
@@ -108,6 +109,7 @@ fi
 
 # The daemon's private view of the file system, then the daemon itself
 # (-d: it forks, writes its pid file and keeps the namespace alive).
+# shellcheck disable=SC2016  # expanded by the inner shell
 unshare -m --propagation private sh -ec '
   w=$1
   mount -t tmpfs tmpfs /run
