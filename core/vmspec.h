@@ -73,6 +73,7 @@ enum class ImageFormat {
 
 // Where a disk's content comes from, as the source describes it.
 struct ImageSource {
+  std::string disk_id;  // OVF DiskSection ovf:diskId, if any
   std::string file_id;  // OVF File ovf:id (References), if any
   std::string href;     // path in the package, relative; or a host path
   ImageFormat format = ImageFormat::kUnknown;
@@ -215,6 +216,9 @@ struct VmSpec {
   std::string
       environment_transport;  // ovf:transport: "iso", "com.vmware.guestInfo"
   KeyValues extra_config;     // vmw:ExtraConfig, vmx keys we keep as-is
+  // VMware virtual-machine settings (vmw:Config on the hardware section,
+  // such as "cpuHotAddEnabled") that no field above holds.
+  KeyValues vmware_config;
   std::vector<UnknownItem> unknown_items;
 
   // The sockets implied by vCPUs and cores per socket (1 if unknown).
@@ -265,6 +269,8 @@ struct ApplianceSpec {
   std::vector<ProductInfo> products;  // on the collection itself
   std::vector<std::string> eulas;     // on the collection itself
   std::string annotation;             // on the collection itself
+  // Envelope- and collection-level sections no field holds, kept verbatim.
+  std::vector<UnknownItem> unknown_sections;
   std::vector<VmSpec> systems;
 };
 

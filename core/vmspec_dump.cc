@@ -67,6 +67,14 @@ class Dumper {
     }
   }
 
+  void Unknown(int d, const std::vector<UnknownItem>& items) {
+    for (const UnknownItem& u : items) {
+      Head(d, "unknown " + u.where + ":");
+      Str(d + 1, "kind", u.kind);
+      for (const auto& [k, v] : u.fields) Line(d + 1, k, v);
+    }
+  }
+
   void Eulas(int d, const std::vector<std::string>& eulas) {
     for (size_t i = 0; i < eulas.size(); ++i) {
       Line(d, "eula " + std::to_string(i) + " bytes",
@@ -115,6 +123,7 @@ void DumpInto(Dumper& o, const VmSpec& vm, int d) {
     o.Str(d + 1, "parent", k.parent_id);
     o.Bool(d + 1, "read_only", k.read_only);
     const ImageSource& s = k.source;
+    o.Str(d + 1, "disk_id", s.disk_id);
     o.Str(d + 1, "file_id", s.file_id);
     o.Str(d + 1, "href", s.href);
     if (s.format != ImageFormat::kUnknown) {
@@ -161,11 +170,8 @@ void DumpInto(Dumper& o, const VmSpec& vm, int d) {
   o.Eulas(d, vm.eulas);
   o.Str(d, "environment_transport", vm.environment_transport);
   for (const auto& [k, v] : vm.extra_config) o.Line(d, "extra " + k, v);
-  for (const UnknownItem& u : vm.unknown_items) {
-    o.Head(d, "unknown " + u.where + ":");
-    o.Str(d + 1, "kind", u.kind);
-    for (const auto& [k, v] : u.fields) o.Line(d + 1, k, v);
-  }
+  for (const auto& [k, v] : vm.vmware_config) o.Line(d, "vmware " + k, v);
+  o.Unknown(d, vm.unknown_items);
 }
 
 }  // namespace
@@ -210,6 +216,7 @@ std::string DumpAppliance(const ApplianceSpec& a) {
   }
   o.Products(0, a.products);
   o.Eulas(0, a.eulas);
+  o.Unknown(0, a.unknown_sections);
   for (size_t i = 0; i < a.systems.size(); ++i) {
     o.Head(0, "virtual_system " + std::to_string(i) + ":");
     DumpInto(o, a.systems[i], 1);

@@ -8,8 +8,6 @@
 namespace ova2virt {
 namespace {
 
-constexpr std::string_view kXmlnsNs = "http://www.w3.org/2000/xmlns/";
-
 struct LineIndex {
   std::string_view text;
   std::vector<size_t> line_starts;

@@ -10,9 +10,9 @@ void PhaseTimer::Start(std::string name) {
 
 void PhaseTimer::Stop() {
   if (current_.empty()) return;
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           started_)
-                 .count();
+  double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_)
+          .count();
   phases_.emplace_back(std::move(current_), s);
   current_.clear();
 }
