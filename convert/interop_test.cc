@@ -112,6 +112,25 @@ TEST_CASE("interop: VMware-layout streams from VmdkBuilder convert exactly") {
   }
 }
 
+TEST_CASE(
+    "interop: streams from tests/tools/vmdk_stream.py (a third "
+    "producer)") {
+  TempDir dir;
+  std::string src = dir.Join("src.raw");
+  WriteFileOrDie(src, RealisticDiskImage(kCapacity, 25));
+  for (std::string extra : {"", " --shuffle-seed 5"}) {
+    CAPTURE(extra);
+    std::string image = dir.Join("py.vmdk");
+    auto r = testing::RunCommand(
+        "python3 " +
+        ShellQuote(testing::SourcePath("tests/tools/vmdk_stream.py")) + " " +
+        ShellQuote(src) + " " + ShellQuote(image) + extra + " 2>&1");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    ConvertAndCompare(dir, image, src, "vmdk-streamOptimized");
+  }
+}
+
 TEST_CASE("interop: the real VMDKs of the corpus") {
   TempDir dir;
   for (std::string name :

@@ -1,6 +1,7 @@
 #include "convert/vmdk_descriptor.h"
 
 #include "convert/disk_test_util.h"
+#include "tests/support/vmdk_builder.h"
 
 namespace ova2virt {
 namespace {
@@ -190,6 +191,36 @@ TEST_CASE("vmdk descriptor files: extents are opened only when safe") {
   CHECK(s.message().find("shorter than its extent") != std::string::npos);
   s = open(head + "RW 2048 VMFSSPARSE \"d-flat.vmdk\"\n");
   CHECK(s.code() == ErrorCode::kUnsupported);
+}
+
+TEST_CASE("vmdk descriptor files: FLAT, VMFS, ZERO and SPARSE extents mixed") {
+  testing::TempDir dir;
+  std::string a = testing::RealisticDiskImage(1 << 20, 81);
+  std::string b = testing::RealisticDiskImage(512 * 1024, 82);
+  std::string c = testing::RealisticDiskImage(256 * 1024, 83);
+  testing::WriteFileOrDie(dir.Join("a-flat.vmdk"), std::string(4096, 'p') + a);
+  testing::WriteFileOrDie(dir.Join("b-flat.vmdk"), b);
+  // A sparse extent whose header says more than its line: the line wins.
+  testing::WriteFileOrDie(
+      dir.Join("c-s001.vmdk"),
+      testing::VmdkBuilder(testing::VmdkBuilder::Layout::kMonolithicSparse,
+                           c + std::string(65536, 'x'))
+          .Build());
+  testing::WriteFileOrDie(
+      dir.Join("d.vmdk"),
+      "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\n"
+      "createType=\"vmfs\"\n"
+      "RW 2048 FLAT \"a-flat.vmdk\" 8\n"
+      "RW 100 ZERO\n"
+      "RW 1024 VMFS \"b-flat.vmdk\"\n"
+      "RW 512 SPARSE \"c-s001.vmdk\"\n");
+  std::unique_ptr<FileRandomAccess> keep;
+  auto r = testing::OpenFileReader(dir.Join("d.vmdk"), &keep);
+  REQUIRE_OK(r);
+  CHECK((*r)->format_name() == "vmdk-vmfs");
+  auto got = testing::TryReadDisk(**r);
+  REQUIRE_OK(got);
+  CHECK(*got == a + std::string(100 * 512, '\0') + b + c);
 }
 
 }  // namespace

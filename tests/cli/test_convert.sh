@@ -216,6 +216,10 @@ for at in 0 1000 4000 8191; do
     dd if=disk.raw of=big.raw bs=1M seek="$at" count=4 conv=notrunc 2>/dev/null
 done
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized big.raw big.vmdk
+# What the binary holds doing nothing (large under the sanitizers, about
+# 3 MiB otherwise) is not the conversion's.
+/usr/bin/time -f %M -o rss "$OVA2VIRT" --version >/dev/null
+base=$(tail -n 1 rss)
 for step in "big.vmdk big.qcow2" "big.qcow2 big2.vmdk" "big.vmdk big3.raw"; do
     # shellcheck disable=SC2086
     /usr/bin/time -f %M -o rss "$OVA2VIRT" convert $step 2>/dev/null
@@ -223,8 +227,8 @@ for step in "big.vmdk big.qcow2" "big.qcow2 big2.vmdk" "big.vmdk big3.raw"; do
     expect_rc 0 "8 GiB: $step"
     checks=$((checks + 1))
     kib=$(tail -n 1 rss)
-    echo "peak RSS for convert $step: $kib KiB"
-    [ "$kib" -lt 65536 ] || fail "8 GiB $step: peak RSS $kib KiB"
+    echo "peak RSS for convert $step: $kib KiB (idle: $base KiB)"
+    [ $((kib - base)) -lt 65536 ] || fail "8 GiB $step: peak RSS $kib KiB"
 done
 same big2.vmdk big.raw "8 GiB round trip"
 "$OVA2VIRT" convert -j 1 -f raw big.raw out.qcow2 2>"$T/.err" &
