@@ -17,10 +17,9 @@ namespace {
 
 // The command table: one line per subcommand, in the order --help lists them.
 const CommandEntry kCommands[] = {
-    {"", nullptr},  // placeholder so the table is never empty
-    {"inspect", AddInspectCommand},
-    {"verify", AddVerifyCommand},
-    {"convert", AddConvertCommand},
+    {"inspect", AddInspectCommand}, {"verify", AddVerifyCommand},
+    {"convert", AddConvertCommand}, {"import", AddImportCommand},
+    {"run", AddRunCommand},
 };
 
 void OnSignal(int sig) {
@@ -61,7 +60,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "ova2virt " OVA2VIRT_VERSION);
   app.require_subcommand(1);
   for (const CommandEntry& c : kCommands) {
-    if (c.add != nullptr) c.add(app, context);
+    c.add(app, context);
   }
   try {
     app.parse(argc, argv);

@@ -18,6 +18,8 @@ struct CommandEntry {
 void AddInspectCommand(CLI::App& app, Context& context);  // cmd_inspect.cc
 void AddVerifyCommand(CLI::App& app, Context& context);   // cmd_verify.cc
 void AddConvertCommand(CLI::App& app, Context& context);  // cmd_convert.cc
+void AddImportCommand(CLI::App& app, Context& context);   // cmd_import.cc
+void AddRunCommand(CLI::App& app, Context& context);      // cmd_run.cc
 
 }  // namespace ova2virt::cli
 

@@ -27,8 +27,9 @@ bool StartsWith(std::span<const uint8_t> head, std::string_view magic,
 Result<std::unique_ptr<DiskReader>> OpenProbed(const DiskSource& src,
                                                const OpenOptions& options,
                                                std::vector<uint8_t> head) {
+  const bool stream_first = options.prefer_stream && src.stream != nullptr;
   if (options.format == "raw") {
-    if (src.random != nullptr) {
+    if (src.random != nullptr && !(stream_first && options.input_size != 0)) {
       return std::unique_ptr<DiskReader>(
           std::make_unique<RawReader>(*src.random, nullptr));
     }
@@ -68,7 +69,7 @@ Result<std::unique_ptr<DiskReader>> OpenProbed(const DiskSource& src,
       if (h.flags & vmdk::kFlagMarkers) {
         std::unique_ptr<ByteSource> stream;
         uint64_t size = options.input_size;
-        if (src.random != nullptr) {
+        if (src.random != nullptr && !stream_first) {
           stream = std::make_unique<SequentialReader>(*src.random);
           size = src.random->size();
         } else {
@@ -169,7 +170,8 @@ Result<std::unique_ptr<DiskReader>> OpenDiskReader(const DiskSource& source,
   }
   std::vector<uint8_t> head(512);
   size_t got = 0;
-  if (source.random != nullptr) {
+  if (source.random != nullptr &&
+      !(options.prefer_stream && source.stream != nullptr)) {
     auto n = source.random->ReadAt(
         0, {head.data(), static_cast<size_t>(std::min<uint64_t>(
                              head.size(), source.random->size()))});

@@ -33,6 +33,11 @@ struct OpenOptions {
   // The input's size when the caller knows it but `random` is absent (a tar
   // member's size): progress for streams, and the capacity of a raw stream.
   uint64_t input_size = 0;
+  // With both `stream` and `random` given, read what can be read front to
+  // back (streamOptimized VMDK, raw with input_size) from `stream`: the
+  // import reads a package member through a hashing stream once, rather
+  // than in place and then again for its digest.
+  bool prefer_stream = false;
 };
 
 // What the first bytes of an image say it is.

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/cancel.h"
 #include "core/io_faults.h"
 
 namespace ova2virt {
@@ -66,6 +67,9 @@ Result<size_t> File::Read(std::span<uint8_t> out) {
     ssize_t n = ::read(fd_, out.data(), out.size());
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR) return ErrnoError(path_, errno);
+    // A signal interrupted a read that may block forever (a pipe): if it
+    // asked us to stop, stop.
+    RETURN_IF_ERROR(CheckCancelled());
   }
 }
 
@@ -85,7 +89,10 @@ Status File::WriteAll(std::span<const uint8_t> data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd_, data.data(), data.size());
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        RETURN_IF_ERROR(CheckCancelled());
+        continue;
+      }
       return ErrnoError(path_, errno);
     }
     data = data.subspan(static_cast<size_t>(n));

@@ -32,6 +32,13 @@ std::string_view ErrorCodeName(ErrorCode code) {
 
 Status Status::WithContext(std::string_view context) const {
   if (ok() || context.empty()) return *this;
+  // A lower layer may already have named the same thing (a file's path):
+  // say it once.
+  if (message_.size() > context.size() + 1 &&
+      message_.compare(0, context.size(), context) == 0 &&
+      message_.compare(context.size(), 2, ": ") == 0) {
+    return *this;
+  }
   std::string m;
   m.reserve(context.size() + 2 + message_.size());
   m.append(context).append(": ").append(message_);

@@ -25,6 +25,11 @@ TEST_CASE("status: context is prepended and ok stays ok") {
   CHECK(c.code() == ErrorCode::kCorrupt);
   CHECK(c.message() == "member 'disk1.vmdk': grain size 70000 exceeds 65536");
   CHECK(OkStatus().WithContext("x").ok());
+  // The same context twice is said once.
+  CHECK(CorruptError("a.ova: bad").WithContext("a.ova").message() ==
+        "a.ova: bad");
+  CHECK(CorruptError("a.ovax: bad").WithContext("a.ova").message() ==
+        "a.ova: a.ovax: bad");
 }
 
 TEST_CASE("status: result propagates the first failure") {

@@ -33,6 +33,10 @@ ErrorCode MapCode(int code) {
 void InitLibvirt() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // libvirt's own log (the embedded QEMU driver's "info"/"warning" lines)
+    // would go to stderr, beside our one-line errors, which already carry
+    // every libvirt error. Whoever wants it sets LIBVIRT_LOG_OUTPUTS.
+    setenv("LIBVIRT_LOG_OUTPUTS", "1:file:/dev/null", /*overwrite=*/0);
     virInitialize();
     virSetErrorFunc(nullptr, SilentErrorHandler);
   });

@@ -1,0 +1,104 @@
+#include "cli/import_options.h"
+
+#include <CLI/CLI.hpp>
+
+#include "pipeline/ovf_environment.h"
+#include "pipeline/policy.h"
+
+namespace ova2virt::cli {
+
+Result<ImportRequest> ImportArgs::ToRequest() const {
+  ImportRequest r;
+  r.input = input;
+  r.name = name;
+  r.pool = pool;
+  r.storage_dir = storage_dir;
+  r.format = format;
+  r.policy.disk_bus = disk_bus;
+  r.policy.nic_model = nic_model;
+  r.policy.virt_type = virt_type;
+  for (const std::string& n : networks) {
+    auto m = ParseNetworkMapping(n);
+    if (!m.ok()) return m.status().WithContext("--network");
+    r.policy.networks.push_back(*m);
+  }
+  for (const std::string& b : bridges) {
+    size_t eq = b.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == b.size()) {
+      return UsageError("--bridge " + Quote(b) + ": want SRC=BRIDGE");
+    }
+    auto m =
+        ParseNetworkMapping(b.substr(0, eq) + "=bridge:" + b.substr(eq + 1));
+    if (!m.ok()) return m.status().WithContext("--bridge");
+    r.policy.networks.push_back(*m);
+  }
+  r.vsys = vsys;
+  r.deployment = deployment;
+  for (const std::string& p : properties) {
+    ASSIGN_OR_RETURN(auto kv, ParsePropertyArgument(p));
+    r.properties.push_back(std::move(kv));
+  }
+  r.ca_file = ca;
+  r.threads = threads;
+  r.dry_run = dry_run;
+  r.start = start;
+  r.force = force;
+  r.verify = !no_verify;
+  return r;
+}
+
+void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
+  cmd.add_option("INPUT", a.input,
+                 "an .ova, an .ovf or a directory holding one, a .vmx, or - "
+                 "for stdin")
+      ->required();
+  if (!for_run) {
+    cmd.add_option("--name", a.name,
+                   "the domain's name (default: the VirtualSystem's)");
+    cmd.add_option("--pool", a.pool, "the storage pool for the disks")
+        ->capture_default_str();
+    cmd.add_option("--storage-dir", a.storage_dir,
+                   "write the disks as files in DIR instead of a pool");
+    cmd.add_flag("--start", a.start, "start the domains once defined");
+    cmd.add_flag("--force", a.force,
+                 "replace an existing domain and volumes of the same name");
+    cmd.add_flag("--dry-run", a.dry_run,
+                 "print the domain XML and the plan; change nothing");
+    cmd.add_option("--network", a.networks,
+                   "map a source network: SRC=NET, SRC=user or SRC=none "
+                   "(SRC * for all others); repeatable");
+    cmd.add_option("--bridge", a.bridges,
+                   "map a source network to a host bridge: SRC=BRIDGE");
+  }
+  cmd.add_option("--format", a.format, "disk format: qcow2 or raw")
+      ->check(CLI::IsMember({"qcow2", "raw"}))
+      ->capture_default_str();
+  cmd.add_option("--disk-bus", a.disk_bus,
+                 "keep (the closest device QEMU emulates), virtio, sata or "
+                 "scsi")
+      ->check(CLI::IsMember({"keep", "virtio", "sata", "scsi"}))
+      ->capture_default_str();
+  cmd.add_option("--nic-model", a.nic_model, "keep, virtio or e1000")
+      ->check(CLI::IsMember({"keep", "virtio", "e1000"}))
+      ->capture_default_str();
+  cmd.add_option("--virt-type", a.virt_type,
+                 "kvm or qemu (default: kvm where the host offers it)")
+      ->check(CLI::IsMember({"kvm", "qemu"}));
+  cmd.add_option("--vsys", a.vsys,
+                 "which VirtualSystem of a collection: index, id or name "
+                 "(default: all)");
+  cmd.add_option("--deployment", a.deployment,
+                 "the DeploymentOption to use (default: the descriptor's)");
+  cmd.add_option("--prop", a.properties,
+                 "an OVF property for the guest: KEY=VALUE; repeatable");
+  cmd.add_option("--ca", a.ca,
+                 "PEM trust anchors: the package must be signed by them");
+  cmd.add_option("--threads", a.threads,
+                 "conversion threads (default: one per core)")
+      ->check(CLI::Range(0, 64));
+  cmd.add_flag("--no-verify", a.no_verify,
+               "import even if digests or the signature do not verify "
+               "(loudly)");
+}
+
+}  // namespace ova2virt::cli

@@ -1,0 +1,87 @@
+#include "pipeline/disk_destination.h"
+
+#include "core/file.h"
+
+namespace ova2virt {
+namespace {
+
+class FileDestination : public DiskDestination {
+ public:
+  FileDestination(std::unique_ptr<TempOutputFile> out, Transaction& txn)
+      : out_(std::move(out)), sink_(out_->file()), txn_(txn) {}
+  BlockSink& sink() override { return sink_; }
+  Status Commit() override {
+    RETURN_IF_ERROR(out_->Commit());
+    // From now on the file has its final name: the transaction removes it
+    // if a later step fails.
+    txn_.AddFile(out_->final_path());
+    return OkStatus();
+  }
+  std::string path() const override { return out_->final_path(); }
+
+ private:
+  std::unique_ptr<TempOutputFile> out_;
+  FileBlockSink sink_;
+  Transaction& txn_;
+};
+
+class InPlaceVolume : public DiskDestination {
+ public:
+  InPlaceVolume(File file, std::string path)
+      : file_(std::move(file)), sink_(file_), path_(std::move(path)) {}
+  BlockSink& sink() override { return sink_; }
+  Status Commit() override { return file_.Sync(); }
+  std::string path() const override { return path_; }
+
+ private:
+  File file_;
+  FileBlockSink sink_;
+  std::string path_;
+};
+
+class UploadedVolume : public DiskDestination {
+ public:
+  UploadedVolume(std::unique_ptr<BlockSink> upload, std::string path)
+      : upload_(std::move(upload)), path_(std::move(path)) {}
+  BlockSink& sink() override { return *upload_; }
+  Status Commit() override { return upload_->Close(); }
+  std::string path() const override { return path_; }
+
+ private:
+  std::unique_ptr<BlockSink> upload_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DiskDestination>> OpenFileDestination(
+    const std::string& path, bool replace, Transaction& txn) {
+  ASSIGN_OR_RETURN(std::unique_ptr<TempOutputFile> out,
+                   TempOutputFile::Create(path, replace));
+  return std::unique_ptr<DiskDestination>(
+      std::make_unique<FileDestination>(std::move(out), txn));
+}
+
+Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
+    Connection& conn, const std::string& pool, const std::string& name,
+    uint64_t capacity, const std::string& format, bool in_place,
+    Transaction& txn) {
+  ASSIGN_OR_RETURN(Volume volume,
+                   conn.CreateVolume(pool, name, capacity, format));
+  txn.AddVolume(pool, name);
+  if (in_place && !volume.path.empty()) {
+    // libvirt made the file (mode 0600); writing it directly saves a copy
+    // through the daemon. If we may not open it, the stream still works.
+    Result<File> file = File::OpenWrite(volume.path);
+    if (file.ok()) {
+      return std::unique_ptr<DiskDestination>(std::make_unique<InPlaceVolume>(
+          std::move(file).value(), volume.path));
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<BlockSink> upload,
+                   conn.OpenUpload(pool, name));
+  return std::unique_ptr<DiskDestination>(
+      std::make_unique<UploadedVolume>(std::move(upload), volume.path));
+}
+
+}  // namespace ova2virt

@@ -1,0 +1,517 @@
+#include "pipeline/import.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "convert/disk_open.h"
+#include "convert/qcow2_writer.h"
+#include "convert/raw.h"
+#include "core/cancel.h"
+#include "core/chain_source.h"
+#include "core/compress.h"
+#include "core/file.h"
+#include "core/xml.h"
+#include "ova/iso_writer.h"
+#include "ova/member_name.h"
+#include "ova/package_reader.h"
+#include "ova/references.h"
+#include "pipeline/describe.h"
+#include "pipeline/disk_destination.h"
+#include "pipeline/import_plan.h"
+#include "pipeline/verify.h"
+#include "virtdriver/connection.h"
+#include "virtdriver/rollback.h"
+
+namespace ova2virt {
+namespace {
+
+constexpr size_t kMaxCaFile = 4u << 20;
+
+// A ByteSource that reads another one it does not own.
+class BorrowedSource : public ByteSource {
+ public:
+  explicit BorrowedSource(ByteSource& inner) : inner_(inner) {}
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    return inner_.Read(out);
+  }
+
+ private:
+  ByteSource& inner_;
+};
+
+bool IsTar(InputKind k) {
+  return k == InputKind::kOva || k == InputKind::kOvaGzip;
+}
+
+std::string FolderOf(const std::string& input, InputKind kind) {
+  if (kind == InputKind::kOvfDirectory) return input;
+  std::string dir = std::filesystem::path(input).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+// kvm_pvm provides /dev/kvm inside a virtual machine (as on this project's
+// CI hosts); firmware and kernels fail under it with "emulation failure",
+// so libvirt's "kvm is available" does not mean a guest can run there.
+bool KvmIsPvm() {
+  std::error_code ec;
+  return std::filesystem::exists("/sys/module/kvm_pvm", ec);
+}
+
+std::string UuidOf(const std::string& xml) {
+  auto doc = ParseXml(xml);
+  if (!doc.ok()) return {};
+  return doc->ChildText("", "uuid").value_or("");
+}
+
+class Importer {
+ public:
+  Importer(Connection& conn, const ImportRequest& request)
+      : conn_(conn), request_(request), txn_(conn, &report_.warnings) {}
+
+  Result<ImportReport> Run() {
+    Status s = Steps();
+    if (!s.ok()) {
+      // Undo now rather than in the destructor, so that anything that
+      // could not be removed is part of the error the user sees.
+      Status undo = txn_.Rollback();
+      if (!undo.ok()) {
+        return Status(s.code(), s.message() + "; cleaning up failed too: " +
+                                    undo.message());
+      }
+      return s;
+    }
+    txn_.Commit();
+    return std::move(report_);
+  }
+
+  Status Steps() {
+    report_.input = request_.input;
+    report_.dry_run = request_.dry_run;
+    report_.phases.Start("plan");
+    RETURN_IF_ERROR(OpenAndPlan());
+    if (request_.dry_run) {
+      report_.phases.Stop();
+      return OkStatus();
+    }
+    RETURN_IF_ERROR(ReplaceExisting());
+    report_.phases.Start("copy");
+    RETURN_IF_ERROR(CopyAll());
+    report_.phases.Start("verify");
+    RETURN_IF_ERROR(Verify());
+    report_.phases.Start("define");
+    RETURN_IF_ERROR(Define());
+    report_.phases.Stop();
+    return OkStatus();
+  }
+
+ private:
+  // --- plan -------------------------------------------------------------
+
+  Status OpenAndPlan() {
+    PackageReader::Options options;
+    ASSIGN_OR_RETURN(reader_, PackageReader::Open(request_.input, options));
+    noun_ = IsTar(reader_->kind()) ? "member " : "file ";
+    // Members before the descriptor: remembered, converted in place later
+    // (a seekable tar) or refused (a pipe cannot go back).
+    while (reader_->descriptor() == nullptr) {
+      ASSIGN_OR_RETURN(std::optional<MemberInfo> m, reader_->Next());
+      if (!m) {
+        return CorruptError(std::string("no ovf descriptor (.ovf ") +
+                            (IsTar(reader_->kind()) ? "member" : "file") +
+                            ") in the package");
+      }
+      if (m->role == MemberRole::kFile) early_.push_back(*m);
+    }
+    const std::string& text = *reader_->descriptor();
+    const std::string where = noun_ + Quote(reader_->descriptor_name());
+    std::optional<DescriptorKind> kind =
+        GuessDescriptorKind(reader_->descriptor_name(), text);
+    if (!kind) {
+      return CorruptError(where + ": neither an OVF descriptor nor a .vmx");
+    }
+    OvfReadOptions read_options;
+    read_options.deployment = request_.deployment;
+    auto appliance =
+        DescribeDescriptor(text, *kind, read_options, &report_.warnings);
+    if (!appliance.ok()) return appliance.status().WithContext(where);
+    appliance_ = std::move(appliance).value();
+
+    RETURN_IF_ERROR(ChooseStorage());
+    ImportRequest effective = request_;
+    if (effective.policy.virt_type.empty() && !effective.policy.kvm_available) {
+      auto caps = conn_.Capabilities();
+      if (caps.ok()) effective.policy.kvm_available = caps->kvm;
+      if (caps.ok() && caps->kvm && conn_.IsLocal() && KvmIsPvm()) {
+        effective.policy.kvm_available = false;
+        report_.warnings.Warn(
+            "import.kvm-unusable", "/dev/kvm",
+            "this host's kvm is kvm_pvm (a paravirtual kvm inside a virtual "
+            "machine), which cannot run UEFI firmware or most kernels; "
+            "using tcg (--virt-type kvm overrides)");
+      }
+    }
+    ASSIGN_OR_RETURN(
+        plan_, PlanImport(appliance_, effective, storage_, &report_.warnings));
+    RETURN_IF_ERROR(CheckPlanOnHost(conn_, plan_, request_, storage_));
+    report_.plan_text = DescribePlan(plan_, storage_);
+    RETURN_IF_ERROR(ExpectFiles(*kind));
+    for (const DomainPlan& d : plan_.domains) {
+      ImportedDomain out;
+      out.name = d.name;
+      out.machine = d.target.machine;
+      out.virt_type = d.target.virt_type;
+      out.xml = d.xml;
+      out.serial_log = d.options.serial_log_path;
+      report_.domains.push_back(std::move(out));
+    }
+    for (const CopyJob& job : plan_.jobs) {
+      for (const std::string& m : job.members)
+        job_of_member_[m] = &job - plan_.jobs.data();
+    }
+    return OkStatus();
+  }
+
+  Status ChooseStorage() {
+    if (!request_.storage_dir.empty()) {
+      storage_.files = true;
+      storage_.dir = request_.storage_dir;
+      std::error_code ec;
+      if (!std::filesystem::is_directory(storage_.dir, ec)) {
+        return NotFoundError("storage directory " + Quote(storage_.dir) +
+                             " does not exist");
+      }
+      storage_.dir = std::filesystem::absolute(storage_.dir, ec).string();
+      return OkStatus();
+    }
+    if (!conn_.HasStorageDriver()) {
+      return UsageError("connection " + Quote(conn_.Uri()) +
+                        " has no storage pools; write the disks as files "
+                        "with --storage-dir DIR");
+    }
+    ASSIGN_OR_RETURN(Pool pool, conn_.LookupPool(request_.pool));
+    storage_.pool = pool.name;
+    storage_.in_place = pool.is_local && conn_.IsLocal();
+    if (storage_.in_place) storage_.dir = pool.target_path;
+    return OkStatus();
+  }
+
+  // The package must hold every file the descriptor references (the same
+  // check `verify` makes), whether or not this import uses it.
+  Status ExpectFiles(DescriptorKind kind) {
+    std::vector<std::string> names;
+    if (kind == DescriptorKind::kOvf) {
+      ASSIGN_OR_RETURN(std::vector<FileReference> refs,
+                       ReadFileReferences(*reader_->descriptor()));
+      for (const FileReference& ref : refs) {
+        ASSIGN_OR_RETURN(std::vector<std::string> m,
+                         ReferencedMemberNames(ref));
+        names.insert(names.end(), m.begin(), m.end());
+      }
+    } else {
+      for (const CopyJob& job : plan_.jobs) {
+        names.insert(names.end(), job.members.begin(), job.members.end());
+      }
+    }
+    return reader_->ExpectFiles(names);
+  }
+
+  // --force: what is in the way goes now, after every check has passed.
+  Status ReplaceExisting() {
+    if (!request_.force) return OkStatus();
+    for (const DomainPlan& d : plan_.domains) {
+      ASSIGN_OR_RETURN(bool exists, conn_.DomainExists(d.name));
+      if (!exists) continue;
+      RETURN_IF_ERROR(conn_.DestroyDomain(d.name));
+      RETURN_IF_ERROR(conn_.UndefineDomain(d.name));
+      report_.warnings.Warn("import.replaced-domain", d.name,
+                            "the existing domain was removed (--force)");
+    }
+    if (storage_.files) return OkStatus();  // files are replaced on commit
+    for (const CopyJob& job : plan_.jobs) {
+      ASSIGN_OR_RETURN(bool exists,
+                       conn_.VolumeExists(storage_.pool, job.name));
+      if (!exists) continue;
+      RETURN_IF_ERROR(conn_.DeleteVolume(storage_.pool, job.name));
+      report_.warnings.Warn("import.replaced-volume", job.name,
+                            "the existing volume was removed (--force)");
+    }
+    return OkStatus();
+  }
+
+  // --- copy -------------------------------------------------------------
+
+  Status CopyAll() {
+    // Blank disks and the environment CD need no package data.
+    for (CopyJob& job : plan_.jobs) {
+      if (job.kind == CopyJob::kBlank || job.kind == CopyJob::kEnvironment) {
+        RETURN_IF_ERROR(WriteWithoutData(job));
+      }
+    }
+    for (const MemberInfo& m : early_) {
+      auto it = job_of_member_.find(m.name);
+      if (it == job_of_member_.end()) continue;
+      RETURN_IF_ERROR(ConvertEarly(plan_.jobs[it->second], m));
+    }
+    for (;;) {
+      RETURN_IF_ERROR(CheckCancelled());
+      ASSIGN_OR_RETURN(std::optional<MemberInfo> m, reader_->Next());
+      if (!m) break;
+      if (m->role != MemberRole::kFile) continue;
+      auto it = job_of_member_.find(m->name);
+      if (it == job_of_member_.end()) continue;
+      CopyJob& job = plan_.jobs[it->second];
+      if (job.members.front() != m->name) {
+        return CorruptError(noun_ + Quote(m->name) + " is a piece of " +
+                            Quote(job.file.href) +
+                            " that comes before its first piece");
+      }
+      RETURN_IF_ERROR(ConvertMember(job, *m));
+    }
+    return OkStatus();
+  }
+
+  Result<std::unique_ptr<DiskDestination>> Destination(const CopyJob& job,
+                                                       uint64_t capacity) {
+    if (storage_.files) {
+      return OpenFileDestination(job.path, request_.force, txn_);
+    }
+    return OpenVolumeDestination(conn_, storage_.pool, job.name, capacity,
+                                 job.format, storage_.in_place, txn_);
+  }
+
+  Status WriteWithoutData(CopyJob& job) {
+    if (job.kind == CopyJob::kEnvironment) {
+      StringSink iso;
+      RETURN_IF_ERROR(WriteIso9660({{"ovf-env.xml", job.environment}},
+                                   kOvfEnvironmentLabel, iso));
+      ASSIGN_OR_RETURN(auto dest, Destination(job, iso.str().size()));
+      RETURN_IF_ERROR(dest->sink().WriteAt(0, AsBytes(iso.str())));
+      RETURN_IF_ERROR(dest->sink().SetSize(iso.str().size()));
+      RETURN_IF_ERROR(dest->Commit());
+      Record(job, dest->path(), iso.str().size(), iso.str().size(), {});
+      return OkStatus();
+    }
+    uint64_t capacity = *job.capacity;
+    ASSIGN_OR_RETURN(auto dest, Destination(job, capacity));
+    std::unique_ptr<DiskWriter> writer = Writer(job, dest->sink(), capacity);
+    ASSIGN_OR_RETURN(WriteStats stats, writer->Finish());
+    RETURN_IF_ERROR(dest->Commit());
+    Record(job, dest->path(), capacity, stats.bytes_written, {});
+    return OkStatus();
+  }
+
+  std::unique_ptr<DiskWriter> Writer(const CopyJob& job, BlockSink& sink,
+                                     uint64_t capacity) {
+    if (job.format == "qcow2") {
+      return std::make_unique<Qcow2Writer>(sink, capacity);
+    }
+    return std::make_unique<RawWriter>(sink, capacity);
+  }
+
+  // Converts the job whose first member is the reader's current one.
+  Status ConvertMember(CopyJob& job, const MemberInfo& first) {
+    ByteSource* stream = &reader_->Data();
+    std::unique_ptr<ChainSource> chain;
+    if (job.members.size() > 1) {
+      chain = std::make_unique<ChainSource>(
+          [this, &job](size_t i) -> Result<std::unique_ptr<ByteSource>> {
+            if (i >= job.members.size()) return std::unique_ptr<ByteSource>();
+            if (i > 0) {
+              ASSIGN_OR_RETURN(std::optional<MemberInfo> m, reader_->Next());
+              if (!m || m->name != job.members[i]) {
+                return CorruptError("piece " + Quote(job.members[i]) +
+                                    " does not follow " +
+                                    Quote(job.members[i - 1]));
+              }
+            }
+            return std::unique_ptr<ByteSource>(
+                std::make_unique<BorrowedSource>(reader_->Data()));
+          });
+      stream = chain.get();
+    }
+    bool whole = job.members.size() == 1 && job.file.compression.empty();
+    RandomAccessSource* random = whole ? reader_->InPlace() : nullptr;
+    uint64_t size = whole ? first.size : 0;
+    return Convert(job, stream, random, size);
+  }
+
+  // A member that came before the descriptor: read it in place, from the
+  // file (only a seekable, uncompressed tar allows going back).
+  Status ConvertEarly(CopyJob& job, const MemberInfo& m) {
+    if (reader_->kind() != InputKind::kOva || reader_->streamed() ||
+        job.members.size() != 1) {
+      return UnsupportedError(
+          noun_ + Quote(m.name) +
+          " comes before the descriptor, which can only be handled when "
+          "the package is a seekable, uncompressed file (not a pipe)");
+    }
+    if (package_file_ == nullptr) {
+      ASSIGN_OR_RETURN(package_file_, FileRandomAccess::Open(request_.input));
+    }
+    SliceRandomAccess slice(*package_file_, m.offset, m.size);
+    SequentialReader stream(slice);
+    return Convert(job, &stream,
+                   job.file.compression.empty() ? &slice : nullptr,
+                   job.file.compression.empty() ? m.size : 0);
+  }
+
+  Status Convert(CopyJob& job, ByteSource* stream, RandomAccessSource* random,
+                 uint64_t size) {
+    std::unique_ptr<GzipSource> gzip;
+    if (job.file.compression == "gzip") {
+      gzip = std::make_unique<GzipSource>(*stream);
+      stream = gzip.get();
+    }
+    DiskSource source;
+    source.name = job.file.href;
+    source.stream = stream;
+    source.random = random;
+    source.open_extent = ExtentOpener();
+    OpenOptions open;
+    open.prefer_stream = true;
+    open.input_size = size;
+    if (job.kind == CopyJob::kCopyImage) open.format = "raw";
+    auto disk = OpenDiskReader(source, open);
+    if (!disk.ok()) {
+      return disk.status().WithContext(noun_ + Quote(job.members.front()));
+    }
+    uint64_t capacity = (*disk)->capacity();
+    ASSIGN_OR_RETURN(auto dest, Destination(job, capacity));
+    std::unique_ptr<DiskWriter> writer = Writer(job, dest->sink(), capacity);
+    ConvertOptions options;
+    options.threads = request_.threads;
+    options.progress = request_.progress;
+    options.label = job.members.front();
+    auto stats = ConvertDisk(**disk, *writer, options);
+    if (!stats.ok()) {
+      return stats.status().WithContext(noun_ + Quote(job.members.front()));
+    }
+    RETURN_IF_ERROR(dest->Commit());
+    Record(job, dest->path(), capacity, stats->bytes_written, *stats);
+    return OkStatus();
+  }
+
+  // Extents named by a VMDK descriptor: files beside the descriptor for
+  // packages on disk; inside an OVA they would need to be read out of
+  // order, which ova2virt does not do.
+  OpenExtentFn ExtentOpener() {
+    InputKind kind = reader_->kind();
+    if (IsTar(kind)) {
+      return [](std::string_view name)
+                 -> Result<std::unique_ptr<RandomAccessSource>> {
+        return UnsupportedError("extent " + Quote(name) +
+                                " is a separate file: a VMDK split into "
+                                "extent files inside an OVA is not "
+                                "supported (use the OVF directory)");
+      };
+    }
+    std::string dir = FolderOf(request_.input, kind);
+    return [dir](std::string_view name)
+               -> Result<std::unique_ptr<RandomAccessSource>> {
+      ASSIGN_OR_RETURN(std::string safe, ValidateMemberName(name));
+      auto file = FileRandomAccess::Open(dir + "/" + safe);
+      if (!file.ok()) return file.status();
+      return std::unique_ptr<RandomAccessSource>(std::move(file).value());
+    };
+  }
+
+  void Record(CopyJob& job, const std::string& path, uint64_t capacity,
+              uint64_t written, const ConvertStats& stats) {
+    done_.insert(&job - plan_.jobs.data());
+    ImportedVolume v;
+    v.disk_id = job.disk_id;
+    v.device = job.device == DiskDevice::kCdrom    ? "cdrom"
+               : job.device == DiskDevice::kFloppy ? "floppy"
+                                                   : "disk";
+    v.pool = storage_.files ? "" : storage_.pool;
+    v.name = job.name;
+    v.path = path;
+    v.format = job.format;
+    v.source = job.members.empty() ? "" : job.file.href;
+    v.capacity = capacity;
+    v.allocation = written;
+    v.stats = stats;
+    report_.domains[job.domain].volumes.push_back(std::move(v));
+  }
+
+  // --- verify and define ------------------------------------------------
+
+  Status Verify() {
+    VerifyOptions options;
+    if (!request_.ca_file.empty()) {
+      ASSIGN_OR_RETURN(options.ca_pem,
+                       ReadSmallFile(request_.ca_file, kMaxCaFile));
+      options.ca_name = request_.ca_file;
+    }
+    ASSIGN_OR_RETURN(VerificationReport vr, reader_->Finish(options));
+    report_.warnings.Append(reader_->warnings());
+    Status verdict = vr.ToStatus();
+    report_.verified = verdict.ok();
+    report_.verification = std::move(vr);
+    if (!verdict.ok()) {
+      if (request_.verify) return verdict;
+      report_.warnings.Warn("import.not-verified", "",
+                            "--no-verify: imported although verification "
+                            "failed: " +
+                                verdict.message());
+    }
+    for (size_t i = 0; i < plan_.jobs.size(); ++i) {
+      const CopyJob& job = plan_.jobs[i];
+      if (done_.count(i) == 0) {
+        return CorruptError(
+            noun_ +
+            Quote(job.members.empty() ? job.file.href : job.members.front()) +
+            " is referenced by the descriptor but missing");
+      }
+    }
+    return OkStatus();
+  }
+
+  Status Define() {
+    if (!storage_.files) {
+      // libvirt learns each volume's format and size from the image.
+      RETURN_IF_ERROR(conn_.RefreshPool(storage_.pool));
+    }
+    for (size_t i = 0; i < plan_.domains.size(); ++i) {
+      RETURN_IF_ERROR(CheckCancelled());
+      const DomainPlan& d = plan_.domains[i];
+      ASSIGN_OR_RETURN(std::string name, conn_.DefineDomain(d.xml));
+      txn_.AddDomain(name);
+      auto xml = conn_.GetDomainXml(name, true);
+      if (xml.ok()) report_.domains[i].uuid = UuidOf(*xml);
+    }
+    if (request_.start) {
+      for (ImportedDomain& d : report_.domains) {
+        RETURN_IF_ERROR(conn_.StartDomain(d.name));
+        d.started = true;
+      }
+    }
+    return OkStatus();
+  }
+
+  Connection& conn_;
+  const ImportRequest& request_;
+  ImportReport report_;
+  Transaction txn_;
+  std::unique_ptr<PackageReader> reader_;
+  std::string noun_ = "member ";
+  std::vector<MemberInfo> early_;
+  ApplianceSpec appliance_;
+  StorageTarget storage_;
+  ImportPlan plan_;
+  std::map<std::string, size_t> job_of_member_;
+  std::set<size_t> done_;
+  std::unique_ptr<FileRandomAccess> package_file_;
+};
+
+}  // namespace
+
+Result<ImportReport> ImportAppliance(Connection& conn,
+                                     const ImportRequest& request) {
+  Result<ImportReport> r = Importer(conn, request).Run();
+  if (!r.ok()) return r.status().WithContext(InputDisplayName(request.input));
+  return r;
+}
+
+}  // namespace ova2virt

@@ -1,0 +1,150 @@
+#include "pipeline/run.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "core/cancel.h"
+#include "core/file.h"
+#include "virtdriver/connection.h"
+
+namespace ova2virt {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A directory for the run, removed on destruction unless kept.
+class RunRoot {
+ public:
+  static Result<RunRoot> Make(const std::string& keep_dir) {
+    RunRoot r;
+    std::error_code ec;
+    if (!keep_dir.empty()) {
+      fs::create_directories(keep_dir, ec);
+      if (ec) return FailedError(keep_dir + ": " + ec.message());
+      r.path_ = fs::absolute(keep_dir, ec).string();
+      r.keep_ = true;
+      return r;
+    }
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmp && *tmp ? tmp : "/var/tmp") + "/ova2virt-run-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return ErrnoError(tmpl, errno);
+    r.path_ = tmpl;
+    return r;
+  }
+  RunRoot() = default;
+  RunRoot(RunRoot&& o) noexcept : path_(std::move(o.path_)), keep_(o.keep_) {
+    o.path_.clear();
+  }
+  ~RunRoot() {
+    if (!keep_ && !path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+// Follows a growing file (a serial log), passing new bytes on.
+class LogFollower {
+ public:
+  explicit LogFollower(std::string path) : path_(std::move(path)) {}
+  Status Pump(ByteSink* out) {
+    if (out == nullptr) return OkStatus();
+    if (!file_.valid()) {
+      auto f = File::OpenRead(path_);
+      if (!f.ok()) return OkStatus();  // QEMU has not created it yet
+      file_ = std::move(f).value();
+    }
+    uint8_t buf[16384];
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t n, file_.ReadAt(offset_, buf));
+      if (n == 0) return OkStatus();
+      RETURN_IF_ERROR(out->Write({buf, n}));
+      offset_ += n;
+    }
+  }
+
+ private:
+  std::string path_;
+  File file_;
+  uint64_t offset_ = 0;
+};
+
+Status WaitForGuests(Connection& conn, const ImportReport& report,
+                     const RunRequest& request,
+                     std::vector<LogFollower>& logs) {
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    bool all_off = true;
+    for (const ImportedDomain& d : report.domains) {
+      ASSIGN_OR_RETURN(DomainState state, conn.GetDomainState(d.name));
+      if (state != DomainState::kShutoff) all_off = false;
+    }
+    for (LogFollower& log : logs) RETURN_IF_ERROR(log.Pump(request.console));
+    if (all_off) return OkStatus();
+    RETURN_IF_ERROR(CheckCancelled());
+    if (request.timeout.count() > 0 &&
+        std::chrono::steady_clock::now() - start > request.timeout) {
+      return FailedError("the guest did not power off within " +
+                         std::to_string(request.timeout.count()) +
+                         " seconds; it was stopped");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+Result<RunReport> RunAppliance(const RunRequest& request) {
+  ASSIGN_OR_RETURN(RunRoot root, RunRoot::Make(request.keep_dir));
+  std::string images = root.path() + "/images";
+  std::string consoles = root.path() + "/console";
+  std::error_code ec;
+  fs::create_directories(images, ec);
+  fs::create_directories(consoles, ec);
+  if (ec) return FailedError(root.path() + ": " + ec.message());
+
+  RunReport report;
+  report.root = root.path();
+  Status outcome;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                     Connection::OpenEmbedded(root.path() + "/libvirt"));
+    ImportRequest import = request.import;
+    import.storage_dir = images;
+    import.serial_log_dir = consoles;
+    import.headless = true;
+    import.start = true;
+    import.force = true;  // a fresh root: nothing to protect
+    import.policy.networks.insert(import.policy.networks.begin(),
+                                  {"*", NicBinding::kUser, ""});
+    ASSIGN_OR_RETURN(report.import, ImportAppliance(*conn, import));
+    auto started = std::chrono::steady_clock::now();
+    std::vector<LogFollower> logs;
+    for (const ImportedDomain& d : report.import.domains) {
+      logs.emplace_back(d.serial_log);
+    }
+    outcome = WaitForGuests(*conn, report.import, request, logs);
+    report.seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    // Whatever happened, nothing keeps running: the embedded driver's
+    // guests would die with this process anyway, but not tidily.
+    for (const ImportedDomain& d : report.import.domains) {
+      conn->DestroyDomain(d.name).IgnoreError();
+      if (request.keep_dir.empty()) conn->UndefineDomain(d.name).IgnoreError();
+    }
+  }
+  RETURN_IF_ERROR(outcome);
+  return report;
+}
+
+}  // namespace ova2virt

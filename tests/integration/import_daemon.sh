@@ -1,0 +1,184 @@
+# End-to-end import against a real libvirtd (started by run_integration.sh,
+# which exports OVA2VIRT_TEST_URI and OVA2VIRT_TEST_DIR): the sample
+# appliances import into a directory pool through the storage API, their
+# domains start and print the marker on the serial console; and every
+# injected failure leaves no domain and no volume behind (issue 6).
+#
+# Environment: OVA2VIRT (the binary), SAMPLES (built sample appliances).
+set -u
+: "${OVA2VIRT:?}" "${SAMPLES:?}" "${OVA2VIRT_TEST_URI:?}" "${OVA2VIRT_TEST_DIR:?}"
+uri=$OVA2VIRT_TEST_URI
+work=$OVA2VIRT_TEST_DIR
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+virsh_q() { virsh -q -c "$uri" "$@"; }
+
+virsh_q pool-define-as imp dir --target "$work/pool" >/dev/null &&
+    virsh_q pool-build imp >/dev/null && virsh_q pool-start imp >/dev/null ||
+    { echo "cannot create the pool" >&2; exit 1; }
+
+# Nothing of an import may remain: no domain, no volume, no temporary file.
+expect_clean() {
+    doms=$(virsh_q list --all --name | grep -v '^$')
+    vols=$(virsh_q vol-list imp | grep -v '^$')
+    [ -z "$doms" ] || fail "$1: domains left: $doms"
+    [ -z "$vols" ] || fail "$1: volumes left: $vols"
+    leftovers=$(find "$work/pool" -name '*ova2virt-tmp*' | head -n 1)
+    [ -z "$leftovers" ] || fail "$1: temporary files left: $leftovers"
+}
+
+# Boots the imported domain and waits for the guest to power itself off.
+# To read its console afterwards the test adds a <log> to the serial pty
+# (the device itself stays as the import made it).
+boot_and_check() {
+    dom=$1
+    log="$work/$dom.console"
+    virsh_q dumpxml --inactive "$dom" >"$work/$dom.xml"
+    python3 - "$work/$dom.xml" "$log" <<'PY'
+import sys, xml.etree.ElementTree as ET
+path, log = sys.argv[1], sys.argv[2]
+tree = ET.parse(path)
+serial = tree.getroot().find("devices/serial")
+ET.SubElement(serial, "log", {"file": log, "append": "off"})
+tree.write(path)
+PY
+    virsh_q define "$work/$dom.xml" >/dev/null || fail "$dom: redefine with a console log"
+    virsh_q start "$dom" >/dev/null || { fail "$dom: start"; return; }
+    i=0
+    while [ "$(virsh_q domstate "$dom")" != "shut off" ] && [ $i -lt 600 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$(virsh_q domstate "$dom")" = "shut off" ] ||
+        { fail "$dom: still running after 60 s"; virsh_q destroy "$dom"; }
+    if grep -q 'OVA2VIRT-BOOT-OK' "$log" 2>/dev/null; then
+        echo "ok: $dom booted and printed the marker in $((i / 10)) s"
+    else
+        fail "$dom: no marker on the serial console: $(tail -c 400 "$log" 2>&1)"
+    fi
+}
+
+for sample in bios uefi; do
+    ova="$SAMPLES/ova2virt-sample-$sample.ova"
+    dom="e2e-$sample"
+    if ! "$OVA2VIRT" import -q -c "$uri" --pool imp --name "$dom" \
+        --network '*=user' --json "$ova" >"$work/$dom.json"; then
+        fail "import $sample: $(cat "$work/$dom.json")"
+        continue
+    fi
+    path=$(virsh_q vol-path --pool imp "$dom-disk1.qcow2")
+    qemu-img compare -q "$SAMPLES/ova2virt-sample-$sample.raw" "$path" ||
+        fail "$sample: the volume differs from the original disk"
+    qemu-img check -q "$path" || fail "$sample: qemu-img check"
+    # The volume went in through the storage API: libvirt knows it as qcow2.
+    virsh_q vol-dumpxml --pool imp "$dom-disk1.qcow2" | grep -q "format type='qcow2'" ||
+        fail "$sample: libvirt does not see a qcow2 volume"
+    boot_and_check "$dom"
+    virsh_q undefine --nvram "$dom" >/dev/null
+    virsh_q vol-delete --pool imp "$dom-disk1.qcow2" >/dev/null
+done
+
+# --start starts it; the guest then powers itself off.
+if "$OVA2VIRT" import -q -c "$uri" --pool imp --name e2e-start \
+    --network '*=user' --start "$SAMPLES/ova2virt-sample-bios.ova"; then
+    i=0
+    while [ "$(virsh_q domstate e2e-start)" != "shut off" ] && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ "$(virsh_q domstate e2e-start)" = "shut off" ] ||
+        fail "--start: the guest did not run to its power-off"
+    virsh_q undefine e2e-start >/dev/null
+    virsh_q vol-delete --pool imp e2e-start-disk1.qcow2 >/dev/null
+else
+    fail "import --start"
+fi
+expect_clean "after the good imports"
+
+# --- failures: each one leaves nothing ---------------------------------
+bad="$work/bad"
+mkdir -p "$bad"
+python3 - "$SAMPLES/ova2virt-sample-bios.ova" "$bad" <<'EOF'
+import io, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def write(name, items):
+    with tarfile.open(f"{out}/{name}", "w", format=tarfile.USTAR_FORMAT) as t:
+        for m, data in items:
+            m.size = len(data)
+            t.addfile(m, io.BytesIO(data))
+# The last byte of the disk (end-of-stream padding): decodes fine, fails
+# only its digest, found at the end of the package.
+flipped = []
+for m, data in members:
+    if m.name.endswith(".vmdk"):
+        data = data[:-1] + bytes([data[-1] ^ 0x40])
+    flipped.append((m, data))
+write("flipped.ova", flipped)
+# A manifest listing a file the package does not hold.
+extra = []
+for m, data in members:
+    if m.name.endswith(".mf"):
+        data += b"SHA256(missing-disk2.vmdk)= " + b"0" * 64 + b"\n"
+    extra.append((m, data))
+write("missing.ova", extra)
+EOF
+
+"$OVA2VIRT" import -c "$uri" --pool imp --network '*=user' "$bad/flipped.ova" \
+    2>"$work/err"
+rc=$?
+[ $rc -eq 3 ] || fail "flipped byte: exit $rc, expected 3"
+grep -q "digest mismatch" "$work/err" || fail "flipped byte: $(cat "$work/err")"
+expect_clean "flipped byte"
+
+"$OVA2VIRT" import -c "$uri" --pool imp --network '*=user' "$bad/missing.ova" \
+    2>"$work/err"
+rc=$?
+[ $rc -eq 3 ] || fail "missing file: exit $rc, expected 3"
+grep -q "missing-disk2.vmdk" "$work/err" || fail "missing file: $(cat "$work/err")"
+expect_clean "manifest lists a missing file"
+
+# A full pool: the disk write fails with ENOSPC (the I/O seam).
+OVA2VIRT_FAULT=write:3:ENOSPC "$OVA2VIRT" import -c "$uri" --pool imp \
+    --network '*=user' "$SAMPLES/ova2virt-sample-bios.ova" 2>"$work/err"
+rc=$?
+[ $rc -eq 1 ] || fail "full pool: exit $rc, expected 1"
+grep -q "No space left" "$work/err" || fail "full pool: $(cat "$work/err")"
+expect_clean "full pool"
+
+# SIGTERM in the middle of the copy: the package arrives through a FIFO
+# that stalls half way through the disk.
+fifo="$work/stall.fifo"
+mkfifo "$fifo"
+size=$(stat -c %s "$SAMPLES/ova2virt-sample-bios.ova")
+(head -c $((size / 2)) "$SAMPLES/ova2virt-sample-bios.ova"; sleep 20) >"$fifo" &
+feeder=$!
+"$OVA2VIRT" import -c "$uri" --pool imp --network '*=user' "$fifo" 2>"$work/err" &
+importer=$!
+sleep 2
+kill -TERM "$importer"
+wait "$importer"
+rc=$?
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
+[ $rc -ne 0 ] && [ $rc -lt 128 ] || fail "SIGTERM: exit $rc (a signal death?)"
+grep -q "interrupted" "$work/err" || fail "SIGTERM: $(cat "$work/err")"
+expect_clean "SIGTERM mid-copy"
+
+# A broken package from the corpus leaves nothing either.
+if [ -n "${CORPUS:-}" ]; then
+    for f in glance_testserver-no-disk.ova glance_testserver-bad-ovf.ova; do
+        "$OVA2VIRT" import -q -c "$uri" --pool imp --network '*=user' \
+            "$CORPUS/ova/$f" 2>/dev/null
+        rc=$?
+        [ $rc -eq 3 ] || fail "corpus $f: exit $rc, expected 3"
+        expect_clean "corpus $f"
+    done
+fi
+
+echo "$failures failures"
+[ "$failures" -eq 0 ]
