@@ -387,6 +387,12 @@ class Importer {
     if (!stats.ok()) {
       return stats.status().WithContext(noun_ + Quote(job.members.front()));
     }
+    // A stream VMDK ends at its end-of-stream marker; read what follows
+    // too, so the last chunk is consumed and a gzip member's CRC checked.
+    auto rest = Drain(*stream);
+    if (!rest.ok()) {
+      return rest.status().WithContext(noun_ + Quote(job.members.front()));
+    }
     RETURN_IF_ERROR(dest->Commit());
     Record(job, dest->path(), capacity, stats->bytes_written, *stats);
     return OkStatus();
