@@ -371,7 +371,7 @@ class Importer {
     OpenOptions open;
     open.prefer_stream = true;
     open.input_size = size;
-    if (job.kind == CopyJob::kCopyImage) open.format = "raw";
+    open.format = job.kind == CopyJob::kCopyImage ? "raw" : job.input_format;
     auto disk = OpenDiskReader(source, open);
     if (!disk.ok()) {
       return disk.status().WithContext(noun_ + Quote(job.members.front()));

@@ -103,6 +103,19 @@ std::string Extension(const CopyJob& job) {
   return job.format == "qcow2" ? ".qcow2" : ".raw";
 }
 
+std::string InputFormat(ImageFormat f) {
+  switch (f) {
+    case ImageFormat::kVmdkStreamOptimized:
+    case ImageFormat::kVmdkMonolithicSparse:
+    case ImageFormat::kVmdk:
+      return "vmdk";
+    case ImageFormat::kQcow2:
+      return "qcow2";
+    default:
+      return "";  // raw images are copied by kind, others probed
+  }
+}
+
 std::string DeviceWord(DiskDevice d) {
   return d == DiskDevice::kCdrom    ? "cdrom"
          : d == DiskDevice::kFloppy ? "floppy"
@@ -282,6 +295,7 @@ class Planner {
       }
       job.kind = d.device == DiskDevice::kDisk ? CopyJob::kConvert
                                                : CopyJob::kCopyImage;
+      job.input_format = InputFormat(d.source.format);
       job.format = d.device == DiskDevice::kDisk ? request_.format : "raw";
       pending_.push_back(std::move(job));
     }

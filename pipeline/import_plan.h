@@ -43,6 +43,10 @@ struct CopyJob {
   std::string name;                  // volume or file name
   std::string path;                  // where it lives, when known
   std::string format;                // "qcow2" | "raw"
+  // What the descriptor says the file is ("vmdk", "qcow2", "raw"), so
+  // that a file that is something else is corrupt, not unsupported; empty
+  // to probe.
+  std::string input_format;
 };
 
 struct DomainPlan {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -18,7 +19,8 @@ namespace fs = std::filesystem;
 // A directory for the run, removed on destruction unless kept.
 class RunRoot {
  public:
-  static Result<RunRoot> Make(const std::string& keep_dir) {
+  static Result<RunRoot> Make(const std::string& keep_dir,
+                              const char* base = nullptr) {
     RunRoot r;
     std::error_code ec;
     if (!keep_dir.empty()) {
@@ -28,9 +30,9 @@ class RunRoot {
       r.keep_ = true;
       return r;
     }
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl =
-        std::string(tmp && *tmp ? tmp : "/var/tmp") + "/ova2virt-run-XXXXXX";
+    const char* tmp = base ? base : getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/var/tmp") +
+                       (base ? "/o2v-XXXXXX" : "/ova2virt-run-XXXXXX");
     if (mkdtemp(tmpl.data()) == nullptr) return ErrnoError(tmpl, errno);
     r.path_ = tmpl;
     return r;
@@ -112,12 +114,24 @@ Result<RunReport> RunAppliance(const RunRequest& request) {
   fs::create_directories(consoles, ec);
   if (ec) return FailedError(root.path() + ": " + ec.message());
 
+  // QEMU's monitor socket lives under the driver's root, and a UNIX socket
+  // path has 108 bytes: "<root>/lib/qemu/domain-N-<20 chars>/monitor.sock".
+  // Under a long TMPDIR or --keep path the driver gets a short directory of
+  // its own.
+  std::string driver_root = root.path() + "/libvirt";
+  std::optional<RunRoot> short_root;
+  if (driver_root.size() > 48) {
+    ASSIGN_OR_RETURN(RunRoot r, RunRoot::Make("", "/tmp"));
+    short_root.emplace(std::move(r));
+    driver_root = short_root->path();
+  }
+
   RunReport report;
   report.root = root.path();
   Status outcome;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
-                     Connection::OpenEmbedded(root.path() + "/libvirt"));
+                     Connection::OpenEmbedded(driver_root));
     ImportRequest import = request.import;
     import.storage_dir = images;
     import.serial_log_dir = consoles;

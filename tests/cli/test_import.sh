@@ -1,0 +1,194 @@
+# ova2virt import against libvirt's in-process test driver (test:///default,
+# no daemon) with --storage-dir: the pipeline end to end, its reports, its
+# options, and what it leaves behind when it fails (issue 6). The boots
+# against real QEMU are tests/integration/import_daemon.sh and run.
+. "$SRC/tests/cli/lib.sh"
+
+python3 "$SRC/samples/build-samples" "$T/samples" --only bios >/dev/null ||
+    { echo "cannot build the sample"; exit 1; }
+ova="$T/samples/ova2virt-sample-bios.ova"
+raw="$T/samples/ova2virt-sample-bios.raw"
+st="$T/storage"
+mkdir -p "$st"
+imp() { run import -c test:///default --storage-dir "$st" --network '*=user' "$@"; }
+
+# Nothing in the storage directory: no image, no temporary file.
+expect_empty() {
+    checks=$((checks + 1))
+    left=$(ls -A "$st")
+    [ -z "$left" ] || fail "$1: left behind: $left"
+}
+
+# --- the sample, as a file, a pipe and an OVF directory -----------------
+imp --json "$ova"
+expect_rc 0 "import the sample"
+img="$st/ova2virt-sample-bios-disk1.qcow2"
+qemu-img compare -q "$raw" "$img" || fail "imported disk differs from the original"
+qemu-img check -q "$img" || fail "imported disk fails qemu-img check"
+checks=$((checks + 2))
+[ "$(json_get 'd["domains"][0]["name"]')" = ova2virt-sample-bios ] || fail "domain name"
+[ "$(json_get 'd["domains"][0]["volumes"][0]["format"]')" = qcow2 ] || fail "volume format"
+[ "$(json_get 'd["domains"][0]["volumes"][0]["capacity_bytes"]')" = 67108864 ] || fail "capacity"
+[ "$(json_get 'd["verification"]["ok"]')" = True ] || fail "verification ok"
+[ "$(json_get 'd["verification"]["manifest"]["algorithm"]')" = SHA256 ] || fail "manifest algorithm"
+json_get 'd["seconds"]["copy"] >= 0 and len(d["domains"][0]["uuid"]) == 36' | grep -q True ||
+    fail "seconds per phase and uuid"
+[ "$(stat -c %a "$img")" = 600 ] || fail "image not private (mode $(stat -c %a "$img"))"
+checks=$((checks + 7))
+rm -f "$st"/*
+
+# The name is taken in the test driver only within one process, so a second
+# import of the same name here checks files: refused without --force.
+imp "$ova"
+expect_rc 0 "import again"
+imp "$ova"
+expect_rc 1 "the image exists"
+expect_err_contains "already exists" "refused without --force"
+expect_one_line_error "image exists"
+imp --force "$ova"
+expect_rc 0 "--force replaces the image"
+rm -f "$st"/*
+
+"$OVA2VIRT" import -q -c test:///default --storage-dir "$st" --network '*=user' \
+    --name from-pipe - <"$ova"
+rc=$?
+checks=$((checks + 1))
+[ $rc -eq 0 ] || fail "import from a pipe: exit $rc"
+qemu-img compare -q "$raw" "$st/from-pipe-disk1.qcow2" || fail "pipe import differs"
+rm -f "$st"/*
+
+imp -q --name from-dir --format raw "$T/samples/ova2virt-sample-bios"
+expect_rc 0 "import an OVF directory as raw"
+qemu-img compare -q -f raw -F raw "$raw" "$st/from-dir-disk1.raw" || fail "raw import differs"
+checks=$((checks + 1))
+rm -f "$st"/*
+
+# --- dry run: the plan and valid domain XML, nothing touched ------------
+imp --dry-run "$ova"
+expect_rc 0 "dry run"
+expect_empty "dry run"
+printf '%s\n' "$out" >"$T/dry.xml"
+virt-xml-validate "$T/dry.xml" domain >/dev/null 2>&1 || fail "dry-run XML is not valid"
+expect_err_contains "-> $st/ova2virt-sample-bios-disk1.qcow2" "the plan on stderr"
+imp --dry-run --json --disk-bus virtio --nic-model virtio "$ova"
+expect_rc 0 "dry run --json"
+json_get 'd["domains"][0]["domain_xml"]' | grep -q "bus=\"virtio\"" ||
+    fail "--disk-bus virtio not in the domain XML"
+json_get '[w["id"] for w in d["warnings"]]' | grep -q "policy.disk-bus-changed" ||
+    fail "the substitution is a warning with its id"
+checks=$((checks + 4))
+expect_empty "dry run --json"
+
+# --- refusals before anything is copied ---------------------------------
+run import -c test:///default --storage-dir "$st" --network 'VM Network=nosuch' "$ova"
+expect_rc 1 "a source network mapped to a missing libvirt network"
+expect_err_contains "'nosuch' does not exist" "names the network"
+expect_empty "network refused"
+run import -c test:///default --storage-dir "$T/no-such-dir" --network '*=user' "$ova"
+expect_rc 1 "missing storage dir"
+run import -c test:///default --network '*=user' "$ova"
+expect_rc 1 "no pool named default"
+expect_err_contains "pool 'default'" "names the pool"
+# The test driver's pools take no uploads: the volume made for the disk is
+# removed again.
+run import -c test:///default --pool default-pool --network '*=user' "$ova"
+expect_rc 1 "upload refused by the test driver"
+imp --disk-bus floppy "$ova"
+expect_rc 2 "bad --disk-bus"
+imp --vsys 7 "$ova"
+expect_rc 2 "no such --vsys"
+expect_empty "refusals"
+
+# --- broken packages: exit 3, one line, nothing left --------------------
+python3 - "$ova" "$T" <<'EOF'
+import io, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def write(name, items):
+    with tarfile.open(f"{out}/{name}", "w", format=tarfile.USTAR_FORMAT) as t:
+        for m, data in items:
+            m.size = len(data)
+            t.addfile(m, io.BytesIO(data))
+def change(suffix, f):
+    return [(m, f(d) if m.name.endswith(suffix) else d) for m, d in members]
+write("flip-end.ova", change(".vmdk", lambda d: d[:-1] + bytes([d[-1] ^ 1])))
+write("flip-grain.ova", change(".vmdk", lambda d: d[:4096] + bytes([d[4096] ^ 0xff]) + d[4097:]))
+write("truncated.ova", change(".vmdk", lambda d: d[: len(d) // 2]))
+write("traversal.ova", [(m, d) for m, d in members] )
+bad = tarfile.TarInfo("../evil.txt"); bad.size = 4
+with tarfile.open(f"{out}/traversal.ova", "a") as t:
+    t.addfile(bad, io.BytesIO(b"evil"))
+EOF
+for f in flip-end flip-grain truncated traversal; do
+    imp "$T/$f.ova"
+    expect_rc 3 "broken package $f"
+    expect_one_line_error "broken package $f"
+    expect_empty "broken package $f"
+done
+imp "$T/flip-end.ova"
+expect_err_contains "digest mismatch" "a flipped byte is a digest mismatch"
+imp --no-verify -q "$T/flip-end.ova"
+expect_rc 0 "--no-verify imports anyway"
+rm -f "$st"/*
+
+# --- every corpus OVA: the ones that verify import; the others leave nothing
+for f in "$CORPUS"/ova/*.ova; do
+    name=$(basename "$f" .ova)
+    "$OVA2VIRT" verify -q "$f" >/dev/null 2>&1
+    verified=$?
+    imp -q --name "c-$name" "$f"
+    # glance_testserver verifies (it has no manifest) but its "disk" is the
+    # four bytes ABCD: not the streamOptimized VMDK its descriptor claims.
+    if [ "$name" = glance_testserver ]; then
+        expect_rc 3 "corpus $name: the disk is not a VMDK"
+        expect_err_contains "not a vmdk image" "corpus $name says why"
+        expect_empty "corpus $name"
+    elif [ $verified -eq 0 ]; then
+        expect_rc 0 "corpus $name verifies, so it imports"
+        for img in "$st"/*; do
+            case "$img" in
+                *.qcow2) qemu-img check -q "$img" || fail "corpus $name: $img fails check" ;;
+            esac
+        done
+        rm -f "$st"/*
+    else
+        checks=$((checks + 1))
+        [ "$rc" -ne 0 ] || fail "corpus $name fails verify but imports"
+        expect_one_line_error "corpus $name"
+        expect_empty "corpus $name"
+    fi
+done
+
+# --- the OVF environment: properties on a CD, as vSphere does it --------
+pkg="$T/env"
+mkdir -p "$pkg"
+cp "$CORPUS/ovf/cot_input.ovf" "$pkg/"
+cp "$CORPUS/vmdk/cot_input.vmdk" "$pkg/input.vmdk"
+head -c 360448 /dev/zero >"$pkg/input.iso"
+printf 'sample config\n' >"$pkg/sample_cfg.txt"
+imp -q --name env --prop hostname=router1 --prop enable-ssh-server=true "$pkg"
+expect_rc 0 "import with --prop"
+iso="$st/env-ovf-env.iso"
+python3 - "$iso" <<'EOF' || fail "ovf-env.xml on the CD"
+import sys
+data = open(sys.argv[1], "rb").read()
+assert data[32768 + 40:32768 + 47] == b"OVF ENV", "volume label"
+start = data.index(b"<Environment")
+doc = data[start:data.index(b"</Environment>") + 14].decode()
+assert 'oe:key="hostname" oe:value="router1"' in doc, doc
+assert 'oe:key="enable-ssh-server" oe:value="true"' in doc, doc
+assert 'oe:key="enable-http-server" oe:value="false"' in doc, doc
+EOF
+checks=$((checks + 1))
+rm -f "$st"/*
+imp --prop enable-ssh-server=maybe "$pkg"
+expect_rc 2 "a boolean property given a non-boolean"
+expect_err_contains "enable-ssh-server" "names the property"
+imp --prop hostname=$(printf 'x%.0s' $(seq 1 70)) "$pkg"
+expect_rc 2 "a value beyond MaxLen(63)"
+imp --prop no-such-key=1 "$pkg"
+expect_rc 2 "an unknown property"
+expect_empty "property refusals"
+
+finish
