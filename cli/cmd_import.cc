@@ -13,7 +13,6 @@
 #include "cli/progress_bar.h"
 #include "cli/render_verification.h"
 #include "pipeline/import.h"
-#include "virtdriver/connection.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -95,9 +94,7 @@ int RunImport(Context& context, const ImportArgs& args) {
   if (!request.ok()) return context.Fail(request.status());
   std::unique_ptr<Progress> progress = context.MakeProgress();
   request->progress = progress.get();
-  auto conn = Connection::Open(context.ConnectUri());
-  if (!conn.ok()) return context.Fail(conn.status());
-  Result<ImportReport> report = ImportAppliance(**conn, *request);
+  Result<ImportReport> report = ImportAppliance(context.ConnectUri(), *request);
   if (!report.ok()) return context.Fail(report.status());
   if (context.common.json) {
     context.PrintJson(ReportJson(*report));

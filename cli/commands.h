@@ -15,11 +15,12 @@ struct CommandEntry {
 };
 
 // One function per subcommand, defined in its cmd_*.cc file.
-void AddInspectCommand(CLI::App& app, Context& context);  // cmd_inspect.cc
-void AddVerifyCommand(CLI::App& app, Context& context);   // cmd_verify.cc
-void AddConvertCommand(CLI::App& app, Context& context);  // cmd_convert.cc
-void AddImportCommand(CLI::App& app, Context& context);   // cmd_import.cc
-void AddRunCommand(CLI::App& app, Context& context);      // cmd_run.cc
+void AddInspectCommand(CLI::App& app, Context& context);   // cmd_inspect.cc
+void AddVerifyCommand(CLI::App& app, Context& context);    // cmd_verify.cc
+void AddConvertCommand(CLI::App& app, Context& context);   // cmd_convert.cc
+void AddImportCommand(CLI::App& app, Context& context);    // cmd_import.cc
+void AddRunCommand(CLI::App& app, Context& context);       // cmd_run.cc
+void AddCompleteCommand(CLI::App& app, Context& context);  // cmd_complete.cc
 
 }  // namespace ova2virt::cli
 

@@ -513,6 +513,12 @@ class Importer {
 
 }  // namespace
 
+Result<ImportReport> ImportAppliance(const std::string& uri,
+                                     const ImportRequest& request) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(uri));
+  return ImportAppliance(*conn, request);
+}
+
 Result<ImportReport> ImportAppliance(Connection& conn,
                                      const ImportRequest& request) {
   Result<ImportReport> r = Importer(conn, request).Run();

@@ -96,6 +96,9 @@ struct ImportReport {
 // leftover makes the error say so).
 Result<ImportReport> ImportAppliance(Connection& conn,
                                      const ImportRequest& request);
+// The same on a connection opened to `uri` ("" = libvirt's default).
+Result<ImportReport> ImportAppliance(const std::string& uri,
+                                     const ImportRequest& request);
 
 }  // namespace ova2virt
 
