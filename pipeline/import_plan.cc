@@ -290,8 +290,10 @@ class Planner {
             Quote(job.file.compression) + " (ova2virt reads gzip)");
       }
       if (!used_hrefs_.insert(job.members.front()).second) {
-        return UnsupportedError("file " + Quote(job.file.href) +
-                                " backs more than one drive");
+        return UnsupportedError(
+            "file " + Quote(job.file.href) +
+            " backs more than one drive (virtual systems sharing a disk: "
+            "import them one at a time with --vsys)");
       }
       job.kind = d.device == DiskDevice::kDisk ? CopyJob::kConvert
                                                : CopyJob::kCopyImage;
