@@ -214,6 +214,7 @@ class Planner {
     if (!request_.serial_log_dir.empty()) {
       dp.options.serial_log_path =
           request_.serial_log_dir + "/" + SafeFileName(dp.name) + ".serial";
+      dp.options.serial_pty_with_log = request_.serial_interactive;
     }
     dp.options.headless = request_.headless;
     dp.options.libosinfo_id = dp.target.spec.os.libosinfo_id;
