@@ -19,7 +19,7 @@ namespace {
 const CommandEntry kCommands[] = {
     {"inspect", AddInspectCommand}, {"verify", AddVerifyCommand},
     {"convert", AddConvertCommand}, {"import", AddImportCommand},
-    {"run", AddRunCommand},
+    {"run", AddRunCommand},         {"batch", AddBatchCommand},
 };
 
 void OnSignal(int sig) {
