@@ -84,7 +84,7 @@ expect_rc 0 "dry run"
 run batch --jobs 2 --json plans/fleet.json
 expect_rc 1 "one item failed"
 for id in vbox2 vbox4 ganeti; do
-    [ "$(item_field "$id" "['status']")" = done ] || fail "$id: not done: $out"
+    [ "$(item_field "$id" "['status']")" = "done" ] || fail "$id: not done: $out"
     [ "$(item_field "$id" "['reason']")" = new ] || fail "$id: reason"
     [ "$(item_field "$id" "['error']")" = None ] || fail "$id: error"
     [ "$(json_get "[i['warnings_count'] == len(i['warnings']) > 0 for i in d['items'] if i['id'] == '$id'][0]")" = True ] ||
@@ -162,7 +162,7 @@ sed 's/"storage_dir": "..\/out",/"storage_dir": "..\/out", "force": true,/' \
     plans/fleet.json >plans/forced.json
 cp plans/fleet.state.json plans/forced.state.json
 run batch -q --json plans/forced.json
-[ "$(item_field vbox2 "['status']")" = done ] || fail "force: $out"
+[ "$(item_field vbox2 "['status']")" = "done" ] || fail "force: $out"
 [ "$(item_field vbox2 "['reason']")" = "failed before" ] || fail "force reason: $out"
 
 # --- the state file -----------------------------------------------------
@@ -233,7 +233,7 @@ out=$(cat "$T/.out")
 err=$(cat "$T/.err")
 checks=$((checks + 1))
 [ $rc -eq 1 ] || fail "interrupted batch: exit $rc, expected 1 (never a signal): $err"
-[ "$(item_field first "['status']")" = done ] || fail "interrupt: first: $out"
+[ "$(item_field first "['status']")" = "done" ] || fail "interrupt: first: $out"
 [ "$(item_field slow "['status']")" = failed ] || fail "interrupt: slow: $out"
 [ "$(item_field slow "['error']['code']")" = cancelled ] || fail "interrupt: code"
 [ "$(item_field never "['status']")" = not-started ] || fail "interrupt: never"
