@@ -98,7 +98,7 @@ struct ItemWork {
   std::vector<std::string> domains;
   std::vector<RecordedVolume> volumes;
   Diagnostics warnings;
-  std::string plan_text;  // dry runs: the plan in words
+  std::string plan_text;  // dry runs only: the plan in words
 };
 
 struct ExecuteOptions {

@@ -42,7 +42,7 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
     }
   }
   work.warnings = std::move(report->warnings);
-  work.plan_text = std::move(report->plan_text);
+  if (options.dry_run) work.plan_text = std::move(report->plan_text);
   return work;
 }
 
