@@ -258,6 +258,12 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
   }
   auto state = LoadBatchState(state_path);
   if (!state.ok()) return context.Fail(state.status());
+  if (!args.dry_run) {
+    // Find out now, not after the first import, that the state cannot be
+    // written: an import it does not record would be redone next time.
+    Status writable = SaveBatchState(state_path, *state);
+    if (!writable.ok()) return context.Fail(writable);
+  }
 
   // Bars only when one item runs at a time: several at once would be noise.
   std::unique_ptr<Progress> progress;

@@ -172,6 +172,13 @@ expect_rc 3 "a damaged state file"
 expect_err_contains "plans/fleet.state.json: not a state file ova2virt wrote" \
     "the damaged state is named"
 rm plans/fleet.state.json
+# A state file that cannot be written stops the batch before any import.
+rm -rf out/*
+run batch --state "$T/no/such/dir/state.json" plans/fleet.json
+expect_rc 1 "an unwritable state file"
+expect_one_line_error "an unwritable state file"
+expect_err_contains "$T/no/such/dir" "the state file is named"
+[ -z "$(ls out)" ] || fail "items ran without a state: $(ls out)"
 
 # --- one run of a plan at a time ----------------------------------------
 # One process holds the lock (so that killing it by pid releases it).
