@@ -1,6 +1,6 @@
-// The batch command's files: the plan (JSON, written by the user) read
-// into a BatchPlan, and the state file (JSON, written by ova2virt) both
-// ways. docs/batch.md documents both formats field by field.
+// The batch plan (JSON, written by the user) read into a BatchPlan;
+// docs/batch.md documents it field by field (the state file is
+// cli/batch_state.h).
 //
 // The plan is strict: an unknown key, a value of the wrong type or out of
 // range, a missing input or two items with one key is an error naming the
@@ -16,10 +16,8 @@
 
 namespace ova2virt::cli {
 
-// The largest plan and state file read (a plan of 100000 items is far
-// below this).
+// The largest plan read (a plan of 100000 items is far below this).
 inline constexpr size_t kMaxPlanBytes = 16u << 20;
-inline constexpr size_t kMaxStateBytes = 64u << 20;
 
 // Parses plan text. `plan_path` is where it came from: relative paths in
 // the plan (input, storage_dir, ca) are relative to its folder. Items
@@ -35,21 +33,6 @@ Result<BatchPlan> ParseBatchPlan(std::string_view text,
 // Reads and parses the plan file; errors start with its path.
 Result<BatchPlan> LoadBatchPlan(const std::string& plan_path,
                                 const std::string& default_connect);
-
-// Where the state lives unless --state says: beside the plan, "NAME.json"
-// -> "NAME.state.json" (any other name gets ".state.json" appended).
-std::string DefaultStatePath(const std::string& plan_path);
-
-// The state file's text, and back. ParseBatchState: kCorrupt for a file
-// that is not a state file ova2virt wrote (the message says so and that
-// removing it starts over).
-std::string FormatBatchState(const BatchState& state);
-Result<BatchState> ParseBatchState(std::string_view text);
-
-// A missing state file is an empty state. Errors start with the path.
-Result<BatchState> LoadBatchState(const std::string& path);
-// Replaces the state file atomically (a crash leaves the old or the new).
-Status SaveBatchState(const std::string& path, const BatchState& state);
 
 }  // namespace ova2virt::cli
 

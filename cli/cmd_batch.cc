@@ -1,9 +1,9 @@
 // ova2virt batch PLAN [--jobs N] [--state FILE] [--dry-run] [--json] [-c URI]:
 // many imports from a plan file (CLI.md, docs/batch.md). The plan and state
-// files are cli/batch_plan.h; the scheduling and skip/retry rules are
-// pipeline/batch.h; the work is pipeline/batch_libvirt.h. This file prints:
-// a line per item start and finish on stderr, then a table (or one JSON
-// document) on stdout.
+// files are cli/batch_plan.h and cli/batch_state.h; the scheduling and
+// skip/retry rules are pipeline/batch.h; the work is pipeline/batch_libvirt.h.
+// This file prints: a line per item start and finish on stderr, then a table
+// (or one JSON document) on stdout.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cli/batch_plan.h"
+#include "cli/batch_state.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "pipeline/batch.h"
