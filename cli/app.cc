@@ -20,6 +20,7 @@ const CommandEntry kCommands[] = {
     {"inspect", AddInspectCommand}, {"verify", AddVerifyCommand},
     {"convert", AddConvertCommand}, {"import", AddImportCommand},
     {"run", AddRunCommand},         {"complete", AddCompleteCommand},
+    {"export", AddExportCommand},
 };
 
 void OnSignal(int sig) {
