@@ -221,13 +221,12 @@ class Exporter {
     std::string pool = s.pool, volume = s.volume;
     if (volume.empty()) {
       auto v = conn_.LookupVolumeByPath(s.path);
-      if (!v.ok()) {
-        return Status(v.status().code(),
-                      Quote(s.path) +
-                          " is in no storage pool, so it cannot be read "
-                          "through libvirt (" +
-                          v.status().message() + ")");
+      if (!v.ok() && v.status().code() == ErrorCode::kNotFound) {
+        return NotFoundError(Quote(s.path) +
+                             " is in no storage pool, and only pool volumes "
+                             "can be read through libvirt");
       }
+      if (!v.ok()) return v.status();
       pool = v->pool;
       volume = v->name;
     }
