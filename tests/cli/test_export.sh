@@ -340,13 +340,18 @@ expect_rc 1 "output directory exists"
 expect_err_contains "already exists" "output directory exists"
 rm -rf "${od:?}"/*
 
-for dest in "-o $od/full.ova" "--ovf-dir $od/full.dir"; do
-    # shellcheck disable=SC2086  # two words each
-    OVA2VIRT_FAULT=write:3:ENOSPC run export -c "$URI" multi $dest
-    expect_rc 1 "ENOSPC ($dest)"
-    expect_one_line_error "ENOSPC ($dest)"
-    expect_err_contains "No space left" "ENOSPC ($dest)"
-    expect_nothing "ENOSPC ($dest)"
+# A full disk: while the package is set up (the 3rd write), in the middle
+# of a disk (the 8th), into a directory.
+for fault in "3 -o $od/full.ova" "8 -o $od/full.ova" "3 --ovf-dir $od/full.dir"; do
+    n=${fault%% *}
+    dest=${fault#* }
+    # shellcheck disable=SC2086  # two words
+    OVA2VIRT_FAULT=write:$n:ENOSPC run export -c "$URI" multi $dest
+    expect_rc 1 "ENOSPC at write $n ($dest)"
+    expect_one_line_error "ENOSPC at write $n ($dest)"
+    expect_err_contains "No space left" "ENOSPC at write $n ($dest)"
+    [ "$n" -eq 8 ] && expect_err_contains "disk '" "ENOSPC in the middle of a disk"
+    expect_nothing "ENOSPC at write $n ($dest)"
 done
 
 run export -c "$URI" bios -o "$od/x.ovf"

@@ -236,11 +236,11 @@ done
 "$OVA2VIRT" import -q -c "$uri" --pool imp --name full --network '*=user' \
     "$SAMPLES/ova2virt-sample-bios.ova" >/dev/null 2>"$work/err" || fail "import for ENOSPC: $(cat "$work/err")"
 mkdir -p "$work/out"
-OVA2VIRT_FAULT=write:4:ENOSPC "$OVA2VIRT" export -c "$uri" full \
+OVA2VIRT_FAULT=write:8:ENOSPC "$OVA2VIRT" export -c "$uri" full \
     -o "$work/out/full.ova" 2>"$work/err"
 rc=$?
 [ $rc -eq 1 ] || fail "ENOSPC: exit $rc, expected 1"
-grep -q "No space left" "$work/err" || fail "ENOSPC: $(cat "$work/err")"
+grep -q "disk 'sda'.*No space left" "$work/err" || fail "ENOSPC: $(cat "$work/err")"
 [ "$(wc -l <"$work/err")" -eq 1 ] || fail "ENOSPC: not one line: $(cat "$work/err")"
 [ -z "$(ls -A "$work/out")" ] || fail "ENOSPC: left behind: $(ls -A "$work/out")"
 virsh_q undefine full >/dev/null
