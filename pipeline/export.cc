@@ -341,8 +341,9 @@ class Exporter {
 
   Status WriteVmdk(Opened& o, ExportedDisk* d) {
     // The most a streamOptimized VMDK can take: every grain stored with
-    // its marker and sector padding, plus the tables.
-    auto limit = CheckedAdd<uint64_t>(o.capacity, o.capacity / 32);
+    // its marker and sector padding (under 1%), plus the header, tables and
+    // footer. Only whether it can reach 8 GiB matters (a pax size).
+    auto limit = CheckedAdd<uint64_t>(o.capacity, o.capacity / 32 + (1u << 20));
     if (!limit) return CorruptError("capacity overflows");
     ASSIGN_OR_RETURN(ByteSink * sink, package_->BeginFile(o.file, *limit));
     VmdkStreamWriterOptions options;

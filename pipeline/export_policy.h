@@ -61,11 +61,6 @@ Result<ExportMachine> ApplyExportPolicy(const ParsedDomain& domain,
                                         const ExportPolicy& policy,
                                         Diagnostics* diags);
 
-// The short libosinfo id a libosinfo URI stands for
-// ("http://ubuntu.com/ubuntu/22.04" -> "ubuntu22.04"); empty when the URI
-// does not follow the per-family scheme.
-std::string LibosinfoShortId(std::string_view uri);
-
 }  // namespace ova2virt
 
 #endif  // OVA2VIRT_PIPELINE_EXPORT_POLICY_H_

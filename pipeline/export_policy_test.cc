@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "pipeline/export_os.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {
