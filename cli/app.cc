@@ -23,6 +23,7 @@ const CommandEntry kCommands[] = {
     {"convert", AddConvertCommand},
     {"import", AddImportCommand},
     {"run", AddRunCommand},
+    {"export", AddExportCommand},
     {"batch", AddBatchCommand},
     {"complete", AddCompleteCommand},
 };
