@@ -1,14 +1,17 @@
 #include "cli/batch_plan.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <vector>
 
+#include "cli/batch_plan_json.h"
+#include "core/digest.h"
 #include "core/file.h"
+#include "pipeline/export.h"
 #include "pipeline/policy.h"
 
 namespace ova2virt::cli {
@@ -17,136 +20,52 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// A plan is a flat document: anything deeper than this is not one.
-constexpr int kMaxDepth = 8;
 constexpr size_t kMaxItems = 100000;
 constexpr int kMaxThreads = 64;
 
 const std::vector<std::string_view> kTopKeys = {"version", "defaults", "items"};
-// Keys an item and the defaults share.
+// Settings of an import item, which the defaults may also hold.
 const std::vector<std::string_view> kSharedKeys = {
     "connect",  "pool",      "storage_dir", "format", "networks",   "bridges",
     "disk_bus", "nic_model", "virt_type",   "vsys",   "deployment", "props",
     "ca",       "start",     "force",       "verify", "threads"};
-// Keys only an item has.
+// Keys only an import item has.
 const std::vector<std::string_view> kItemKeys = {"kind", "id", "input", "name"};
+// Settings of an export item, which the defaults may also hold ("connect"
+// and "threads" are an import's too).
+const std::vector<std::string_view> kExportSharedKeys = {
+    "connect", "threads", "ovf_version", "digest",  "sign",
+    "cert",    "live",    "download",    "no_media"};
+// Keys only an export item has.
+const std::vector<std::string_view> kExportItemKeys = {"kind", "id", "domain",
+                                                       "output", "ovf_dir"};
+const std::vector<std::string_view> kDigests = {"sha1", "sha256", "sha512"};
 
-// Thrown from the parser callback to stop at once.
-struct PlanSyntaxError {
-  std::string message;
-};
-
-// Edits (insert, delete, replace, swap two neighbours) from a to b.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1,
-                                     std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] =
-          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-Status UnknownKey(const std::string& where, const std::string& key,
-                  const std::vector<std::string_view>& allowed) {
-  std::string msg = where + ": unknown key " + Quote(key);
-  // Suggest only what is plainly a misspelling: one slip in a short key,
-  // two in a longer one. Keys are short; longer text is no key at all.
-  std::string_view best;
-  size_t best_distance = key.size() <= 4 ? 2 : 3;
-  if (key.size() <= 32) {
-    for (std::string_view k : allowed) {
-      size_t d = EditDistance(key, k);
-      if (d < best_distance) {
-        best = k;
-        best_distance = d;
-      }
-    }
-  }
-  if (!best.empty()) msg += " (did you mean " + Quote(best) + "?)";
-  return UsageError(msg);
-}
-
+// `other` and `other_kind`: keys of the other kind of item, named as such
+// rather than as unknown ("key 'pool' belongs to import items").
 Status CheckKeys(const json& obj, const std::string& where,
-                 const std::vector<std::string_view>& allowed) {
+                 const std::vector<std::string_view>& allowed,
+                 const std::vector<std::string_view>& other = {},
+                 std::string_view other_kind = "") {
   for (const auto& [key, value] : obj.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
-      continue;
-    }
+    if (Has(allowed, key)) continue;
     if (where == "defaults" &&
-        std::find(kItemKeys.begin(), kItemKeys.end(), key) != kItemKeys.end()) {
+        (Has(kItemKeys, key) || Has(kExportItemKeys, key))) {
       return UsageError("defaults: key " + Quote(key) +
                         " belongs to an item, not to the defaults");
+    }
+    if (Has(other, key)) {
+      return UsageError(where + ": key " + Quote(key) + " belongs to " +
+                        std::string(other_kind) + " items");
     }
     return UnknownKey(where, key, allowed);
   }
   return OkStatus();
 }
 
-// Parses JSON, refusing what nlohmann would let through: an object with a
-// key twice (the last would silently win) and deep nesting.
-Result<json> ParseJson(std::string_view text) {
-  std::vector<std::set<std::string>> open_objects;
-  std::string top_key;  // the top-level key being read
-  size_t item = 0;      // objects begun in "items", 1-based
-  auto where = [&](int depth) -> std::string {
-    if (depth <= 1) return "the plan";
-    if (top_key == "items") return "item " + std::to_string(item);
-    return top_key;
-  };
-  auto callback = [&](int depth, json::parse_event_t event,
-                      json& parsed) -> bool {
-    if (depth > kMaxDepth) {
-      throw PlanSyntaxError{"nested deeper than " + std::to_string(kMaxDepth) +
-                            " levels"};
-    }
-    switch (event) {
-      case json::parse_event_t::object_start:
-        if (depth == 2 && top_key == "items") ++item;
-        open_objects.emplace_back();
-        break;
-      case json::parse_event_t::key: {
-        std::string key = parsed.get<std::string>();
-        if (depth == 1) top_key = key;
-        if (!open_objects.empty() && !open_objects.back().insert(key).second) {
-          throw PlanSyntaxError{where(depth) + ": key " + Quote(key) +
-                                " appears twice"};
-        }
-        break;
-      }
-      case json::parse_event_t::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  try {
-    return json::parse(text.begin(), text.end(), callback);
-  } catch (const PlanSyntaxError& e) {
-    return UsageError(e.message);
-  } catch (const json::parse_error& e) {
-    // "[json.exception.parse_error.101] parse error at line 2, column 3:
-    // syntax error ..." -> "not json: line 2, column 3: syntax error ...".
-    std::string what = e.what();
-    size_t at = what.find(" at line ");
-    what = at != std::string::npos ? what.substr(at + 4) : what;
-    return UsageError("not json: " + what);
-  }
-}
-
 std::string ItemWhere(size_t index, const json& item) {
   std::string where = "item " + std::to_string(index + 1);
-  for (const char* k : {"id", "name"}) {
+  for (const char* k : {"id", "name", "domain"}) {
     if (item.is_object() && item.contains(k) && item[k].is_string() &&
         !item[k].get<std::string>().empty()) {
       return where + " (" + Quote(item[k].get<std::string>()) + ")";
@@ -155,80 +74,13 @@ std::string ItemWhere(size_t index, const json& item) {
   return where;
 }
 
-Result<std::string> String(const json& v, const std::string& where,
-                           std::string_view key) {
-  if (!v.is_string()) {
-    return UsageError(where + ": " + Quote(key) + " must be a string");
-  }
-  std::string s = v.get<std::string>();
-  if (s.empty()) {
-    return UsageError(where + ": " + Quote(key) + " must not be empty");
-  }
-  return s;
-}
-
-Result<std::string> OneOf(const json& v, const std::string& where,
-                          std::string_view key,
-                          const std::vector<std::string_view>& values) {
-  ASSIGN_OR_RETURN(std::string s, String(v, where, key));
-  if (std::find(values.begin(), values.end(), s) != values.end()) return s;
-  std::string list;
-  for (std::string_view x : values) {
-    list += (list.empty() ? "" : ", ") + std::string(x);
-  }
-  return UsageError(where + ": " + Quote(key) + " is " + Quote(s) +
-                    ", not one of " + list);
-}
-
-Result<bool> Bool(const json& v, const std::string& where,
-                  std::string_view key) {
-  if (!v.is_boolean()) {
-    return UsageError(where + ": " + Quote(key) + " must be true or false");
-  }
-  return v.get<bool>();
-}
-
-// An object of names to values: networks, bridges (string values) and
-// props (strings, numbers or booleans, as the guest reads them as text).
-Status Mapping(const json& v, const std::string& where, std::string_view key,
-               bool scalars, std::map<std::string, std::string>& out) {
-  if (!v.is_object()) {
-    return UsageError(where + ": " + Quote(key) + " must be an object");
-  }
-  for (const auto& [name, value] : v.items()) {
-    std::string at = where + ": " + std::string(key) + " " + Quote(name);
-    if (name.empty()) {
-      return UsageError(where + ": " + std::string(key) +
-                        ": a name must not be empty");
-    }
-    if (value.is_string()) {
-      std::string s = value.get<std::string>();
-      if (s.empty() && !scalars) return UsageError(at + ": empty value");
-      out[name] = s;
-    } else if (scalars && value.is_boolean()) {
-      out[name] = value.get<bool>() ? "true" : "false";
-    } else if (scalars && value.is_number()) {
-      out[name] = value.dump();
-    } else {
-      return UsageError(at + (scalars ? ": must be a string, number or boolean"
-                                      : ": must be a string"));
-    }
-  }
-  return OkStatus();
-}
-
-std::string Resolve(const fs::path& base, const std::string& path) {
-  fs::path p(path);
-  if (p.is_relative()) p = base / p;
-  return p.lexically_normal().string();
-}
-
 // The fields defaults and items share, merged: an item's value replaces
 // the default's; networks, bridges and props merge name by name.
 struct Fields {
   std::optional<std::string> connect;
   ImportRequest request;
   std::map<std::string, std::string> networks, bridges, props;
+  ExportRequest export_request;  // its settings; domain and output per item
 };
 
 Status ApplyShared(const json& obj, const std::string& where,
@@ -289,6 +141,40 @@ Status ApplyShared(const json& obj, const std::string& where,
                           std::to_string(kMaxThreads));
       }
       r.threads = static_cast<int>(v.get<int64_t>());
+      f.export_request.threads = r.threads;
+    }
+  }
+  return OkStatus();
+}
+
+// The export settings of `obj` (other keys are left to ApplyShared).
+Status ApplyExport(const json& obj, const std::string& where,
+                   const fs::path& base, Fields& f) {
+  ExportRequest& r = f.export_request;
+  for (const auto& [key, v] : obj.items()) {
+    if (key == "ovf_version") {
+      if (!v.is_number_integer() ||
+          (v.get<int64_t>() != 1 && v.get<int64_t>() != 2)) {
+        return UsageError(where + ": 'ovf_version' must be 1 or 2");
+      }
+      r.ovf_version = static_cast<int>(v.get<int64_t>());
+    } else if (key == "digest") {
+      ASSIGN_OR_RETURN(std::string name, OneOf(v, where, key, kDigests));
+      std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+      r.digest = ParseDigestName(name).value_or(DigestAlgorithm::kSha256);
+    } else if (key == "sign") {
+      ASSIGN_OR_RETURN(std::string path, String(v, where, key));
+      r.sign_key = Resolve(base, path);
+    } else if (key == "cert") {
+      ASSIGN_OR_RETURN(std::string path, String(v, where, key));
+      r.sign_cert = Resolve(base, path);
+    } else if (key == "live") {
+      ASSIGN_OR_RETURN(r.live, Bool(v, where, key));
+    } else if (key == "download") {
+      ASSIGN_OR_RETURN(r.download, Bool(v, where, key));
+    } else if (key == "no_media") {
+      ASSIGN_OR_RETURN(bool no_media, Bool(v, where, key));
+      r.policy.include_media = !no_media;
     }
   }
   return OkStatus();
@@ -319,25 +205,20 @@ Status Finish(const std::string& where, Fields& f) {
   return OkStatus();
 }
 
-Result<BatchItem> ParseItem(const json& obj, size_t index, const Fields& base,
-                            const fs::path& folder,
-                            const std::string& default_connect) {
-  const std::string where = ItemWhere(index, obj);
-  if (!obj.is_object()) return UsageError(where + " must be an object");
-  if (obj.contains("kind")) {
-    ASSIGN_OR_RETURN(std::string kind,
-                     OneOf(obj["kind"], where, "kind", {"import", "export"}));
-    if (kind == "export") {
-      // EXPORT: check the export keys (domain, output, ...) and parse them
-      // into an ExportRequest here once pipeline/export.h is merged.
-      return UnsupportedError(where +
-                              ": export items are not supported by this "
-                              "build of ova2virt yet");
-    }
-  }
-  std::vector<std::string_view> allowed = kSharedKeys;
-  allowed.insert(allowed.end(), kItemKeys.begin(), kItemKeys.end());
-  RETURN_IF_ERROR(CheckKeys(obj, where, allowed));
+const std::vector<std::string_view>& ImportKeys() {
+  static const auto keys = Union(kSharedKeys, kItemKeys);
+  return keys;
+}
+const std::vector<std::string_view>& ExportKeys() {
+  static const auto keys = Union(kExportSharedKeys, kExportItemKeys);
+  return keys;
+}
+
+Result<BatchItem> ParseImportItem(const json& obj, const std::string& where,
+                                  const Fields& base, const fs::path& folder,
+                                  const std::string& default_connect) {
+  RETURN_IF_ERROR(CheckKeys(obj, where, ImportKeys(),
+                            Minus(ExportKeys(), ImportKeys()), "export"));
   BatchItem item;
   if (!obj.contains("input")) {
     return UsageError(where + ": 'input' is missing (the package to import)");
@@ -363,9 +244,78 @@ Result<BatchItem> ParseItem(const json& obj, size_t index, const Fields& base,
   return item;
 }
 
+Result<BatchItem> ParseExportItem(const json& obj, const std::string& where,
+                                  const Fields& base, const fs::path& folder,
+                                  const std::string& default_connect) {
+  RETURN_IF_ERROR(CheckKeys(obj, where, ExportKeys(),
+                            Minus(ImportKeys(), ExportKeys()), "import"));
+  if (!obj.contains("domain")) {
+    return UsageError(where + ": 'domain' is missing (the domain to export)");
+  }
+  ASSIGN_OR_RETURN(std::string domain, String(obj["domain"], where, "domain"));
+  Fields f = base;
+  RETURN_IF_ERROR(ApplyShared(obj, where, folder, f));  // connect, threads
+  RETURN_IF_ERROR(ApplyExport(obj, where, folder, f));
+  BatchItem item;
+  item.kind = BatchItemKind::kExport;
+  item.export_request = f.export_request;
+  ExportRequest& r = item.export_request;
+  r.domain = domain;
+  if (obj.contains("output") && obj.contains("ovf_dir")) {
+    return UsageError(where +
+                      ": give either 'output' (an .ova) or 'ovf_dir', not "
+                      "both");
+  }
+  // The output as written is the item's default key, as an import's input
+  // is: what the item makes, unique within the plan.
+  std::string written;
+  if (obj.contains("ovf_dir")) {
+    ASSIGN_OR_RETURN(written, String(obj["ovf_dir"], where, "ovf_dir"));
+    r.ovf_dir = Resolve(folder, written);
+  } else {
+    if (obj.contains("output")) {
+      ASSIGN_OR_RETURN(written, String(obj["output"], where, "output"));
+      if (fs::path(written).extension() == ".ovf") {
+        return UsageError(where + ": 'output' " + Quote(written) +
+                          " names an .ovf; for an ovf with its files beside "
+                          "it, use 'ovf_dir'");
+      }
+    } else {
+      // As `ova2virt export` names it, beside the plan.
+      written = ExportPackageStem(domain) + ".ova";
+    }
+    r.output = Resolve(folder, written);
+  }
+  if (r.sign_key.empty() != r.sign_cert.empty()) {
+    return UsageError(where +
+                      ": signing needs both 'sign' (the key) and 'cert'");
+  }
+  item.key = written;
+  if (obj.contains("id")) {
+    ASSIGN_OR_RETURN(item.key, String(obj["id"], where, "id"));
+  }
+  item.connect = f.connect.value_or(default_connect);
+  return item;
+}
+
+Result<BatchItem> ParseItem(const json& obj, size_t index, const Fields& base,
+                            const fs::path& folder,
+                            const std::string& default_connect) {
+  const std::string where = ItemWhere(index, obj);
+  if (!obj.is_object()) return UsageError(where + " must be an object");
+  if (obj.contains("kind")) {
+    ASSIGN_OR_RETURN(std::string kind,
+                     OneOf(obj["kind"], where, "kind", {"import", "export"}));
+    if (kind == "export") {
+      return ParseExportItem(obj, where, base, folder, default_connect);
+    }
+  }
+  return ParseImportItem(obj, where, base, folder, default_connect);
+}
+
 Result<BatchPlan> ParsePlan(std::string_view text, const std::string& plan_path,
                             const std::string& default_connect) {
-  ASSIGN_OR_RETURN(json doc, ParseJson(text));
+  ASSIGN_OR_RETURN(json doc, ParseStrictJson(text));
   if (!doc.is_object()) {
     return UsageError("the plan must be a json object with \"items\"");
   }
@@ -382,11 +332,14 @@ Result<BatchPlan> ParsePlan(std::string_view text, const std::string& plan_path,
   if (doc.contains("defaults")) {
     const json& d = doc["defaults"];
     if (!d.is_object()) return UsageError("'defaults' must be an object");
-    RETURN_IF_ERROR(CheckKeys(d, "defaults", kSharedKeys));
+    RETURN_IF_ERROR(
+        CheckKeys(d, "defaults", Union(kSharedKeys, kExportSharedKeys)));
     RETURN_IF_ERROR(ApplyShared(d, "defaults", folder, defaults));
+    RETURN_IF_ERROR(ApplyExport(d, "defaults", folder, defaults));
   }
   if (!doc.contains("items")) {
-    return UsageError("the plan has no \"items\" (a list of imports)");
+    return UsageError(
+        "the plan has no \"items\" (a list of imports and exports)");
   }
   const json& items = doc["items"];
   if (!items.is_array()) return UsageError("'items' must be a list");
@@ -399,6 +352,7 @@ Result<BatchPlan> ParsePlan(std::string_view text, const std::string& plan_path,
   plan.path = plan_path;
   std::map<std::string, size_t> by_key;
   std::map<std::pair<std::string, std::string>, size_t> by_domain;
+  std::map<std::string, size_t> by_output;
   for (size_t i = 0; i < items.size(); ++i) {
     ASSIGN_OR_RETURN(BatchItem item,
                      ParseItem(items[i], i, defaults, folder, default_connect));
@@ -408,7 +362,15 @@ Result<BatchPlan> ParsePlan(std::string_view text, const std::string& plan_path,
                         std::to_string(i + 1) + " are both " + Quote(item.key) +
                         "; give them distinct \"id\"s");
     }
-    if (!item.import.name.empty()) {
+    if (item.kind == BatchItemKind::kExport) {
+      const std::string& out = ExportOutputPath(item.export_request);
+      auto [o, free] = by_output.emplace(out, i);
+      if (!free) {
+        return UsageError("items " + std::to_string(o->second + 1) + " and " +
+                          std::to_string(i + 1) + " both export to " +
+                          Quote(out));
+      }
+    } else if (!item.import.name.empty()) {
       auto [d, free] =
           by_domain.emplace(std::make_pair(item.connect, item.import.name), i);
       if (!free) {

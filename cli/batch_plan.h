@@ -20,12 +20,14 @@ namespace ova2virt::cli {
 inline constexpr size_t kMaxPlanBytes = 16u << 20;
 
 // Parses plan text. `plan_path` is where it came from: relative paths in
-// the plan (input, storage_dir, ca) are relative to its folder. Items
-// without a connection get `default_connect` (-c, else
-// $LIBVIRT_DEFAULT_URI; empty: libvirt's default). kUsage naming the item
-// and key for everything malformed ("item 3 ('web'): unknown key 'nmae'
-// (did you mean 'name'?)"), with line and column for text that is not
-// JSON; kUnsupported for export items (not in this build yet).
+// the plan (input, storage_dir, ca; output, ovf_dir, sign, cert) are
+// relative to its folder, and an export item without an output writes
+// DOMAIN.ova there. Items without a connection get `default_connect` (-c,
+// else $LIBVIRT_DEFAULT_URI; empty: libvirt's default). kUsage naming the
+// item and key for everything malformed ("item 3 ('web'): unknown key
+// 'nmae' (did you mean 'name'?)", "item 2 ('db'): key 'pool' belongs to
+// import items"), with line and column for text that is not JSON;
+// kUnsupported for a plan version this build does not read.
 Result<BatchPlan> ParseBatchPlan(std::string_view text,
                                  const std::string& plan_path,
                                  const std::string& default_connect);

@@ -138,7 +138,7 @@ TEST_CASE("batch plan: text that is not a plan") {
   CHECK(ErrorOf("[]") ==
         "usage: the plan must be a json object with \"items\"");
   CHECK(ErrorOf("{}") ==
-        "usage: the plan has no \"items\" (a list of imports)");
+        "usage: the plan has no \"items\" (a list of imports and exports)");
   CHECK(ErrorOf(R"({"itmes": []})") ==
         "usage: the plan: unknown key 'itmes' (did you mean 'items'?)");
   CHECK(ErrorOf(R"({"items": [], "comment": 1})") ==
@@ -208,9 +208,6 @@ TEST_CASE("batch plan: every wrong item names the item and the key") {
        "usage: item 1: 'id' must be a string"},
       {R"({"input": "a.ova", "kind": "copy"})",
        "usage: item 1: 'kind' is 'copy', not one of import, export"},
-      {R"({"kind": "export", "domain": "web"})",
-       "unsupported: item 1: export items are not supported by this build of "
-       "ova2virt yet"},
       {R"({"input": "a.ova", "connect": 1})",
        "usage: item 1: 'connect' must be a string"},
       {R"({"input": "a.ova", "pool": ""})",
@@ -270,6 +267,177 @@ TEST_CASE("batch plan: every wrong item names the item and the key") {
   CHECK(
       ErrorOf(Items(R"({"input": "a.ova"}, {"input": "b.ova", "pool": 1})")) ==
       "usage: item 2: 'pool' must be a string");
+}
+
+TEST_CASE("batch plan: export items, defaults merged, paths resolved") {
+  auto plan = Parse(R"({
+    "defaults": {"connect": "qemu:///system", "digest": "sha512",
+                 "ovf_version": 2, "threads": 3, "pool": "vms",
+                 "sign": "keys/k.pem", "cert": "keys/c.pem"},
+    "items": [
+      {"kind": "export", "domain": "web01", "output": "out/web01.ova"},
+      {"kind": "export", "domain": "db", "ovf_dir": "/srv/db-ovf",
+       "id": "db-dir", "ovf_version": 1, "digest": "sha1", "live": true,
+       "download": true, "no_media": true, "threads": 0,
+       "connect": "qemu+ssh://host2/system"},
+      {"kind": "export", "domain": "my vm/1"},
+      {"input": "out/web01.ova", "name": "web02"}
+    ]
+  })");
+  REQUIRE_OK(plan);
+  REQUIRE(plan->items.size() == 4);
+
+  const BatchItem& web = plan->items[0];
+  CHECK(web.kind == BatchItemKind::kExport);
+  CHECK(web.key == "out/web01.ova");  // the output as written
+  CHECK(web.connect == "qemu:///system");
+  const ExportRequest& w = web.export_request;
+  CHECK(w.domain == "web01");
+  CHECK(w.output == "/plans/out/web01.ova");
+  CHECK(w.ovf_dir.empty());
+  CHECK(ExportOutputPath(w) == "/plans/out/web01.ova");
+  CHECK(w.ovf_version == 2);
+  CHECK(w.digest == DigestAlgorithm::kSha512);
+  CHECK(w.sign_key == "/plans/keys/k.pem");
+  CHECK(w.sign_cert == "/plans/keys/c.pem");
+  CHECK(w.threads == 3);
+  CHECK_FALSE(w.live);
+  CHECK_FALSE(w.download);
+  CHECK(w.policy.include_media);
+  CHECK(w.progress == nullptr);
+
+  const BatchItem& db = plan->items[1];
+  CHECK(db.key == "db-dir");
+  CHECK(db.connect == "qemu+ssh://host2/system");
+  const ExportRequest& d = db.export_request;
+  CHECK(d.domain == "db");
+  CHECK(d.output.empty());
+  CHECK(d.ovf_dir == "/srv/db-ovf");
+  CHECK(ExportOutputPath(d) == "/srv/db-ovf");
+  CHECK(d.ovf_version == 1);
+  CHECK(d.digest == DigestAlgorithm::kSha1);
+  CHECK(d.live);
+  CHECK(d.download);
+  CHECK_FALSE(d.policy.include_media);
+  CHECK(d.threads == 0);
+
+  // No output: DOMAIN.ova beside the plan, named as `ova2virt export`
+  // names it; that name is the key.
+  const BatchItem& odd = plan->items[2];
+  CHECK(odd.export_request.output == "/plans/my_vm_1.ova");
+  CHECK(odd.key == "my_vm_1.ova");
+
+  // An import in the same plan keeps its own settings.
+  const BatchItem& back = plan->items[3];
+  CHECK(back.kind == BatchItemKind::kImport);
+  CHECK(back.import.input == "/plans/out/web01.ova");
+  CHECK(back.import.pool == "vms");
+  CHECK(back.import.threads == 3);
+}
+
+TEST_CASE("batch plan: every wrong export item names the item and the key") {
+  struct Case {
+    const char* item;
+    const char* error;
+  };
+  const Case cases[] = {
+      {R"({"kind": "export"})",
+       "usage: item 1: 'domain' is missing (the domain to export)"},
+      {R"({"kind": "export", "domain": ""})",
+       "usage: item 1: 'domain' must not be empty"},
+      {R"({"kind": "export", "domain": ["web"]})",
+       "usage: item 1: 'domain' must be a string"},
+      {R"({"kind": "export", "domain": "web", "ovf_verison": 2})",
+       "usage: item 1 ('web'): unknown key 'ovf_verison' (did you mean "
+       "'ovf_version'?)"},
+      {R"({"kind": "export", "domain": "web", "outptu": "w.ova"})",
+       "usage: item 1 ('web'): unknown key 'outptu' (did you mean 'output'?)"},
+      {R"({"kind": "export", "domain": "web", "pool": "vms"})",
+       "usage: item 1 ('web'): key 'pool' belongs to import items"},
+      {R"({"kind": "export", "domain": "web", "input": "w.ova"})",
+       "usage: item 1 ('web'): key 'input' belongs to import items"},
+      {R"({"kind": "export", "domain": "web", "name": "w"})",
+       "usage: item 1 ('w'): key 'name' belongs to import items"},
+      {R"({"input": "a.ova", "ovf_version": 2})",
+       "usage: item 1: key 'ovf_version' belongs to export items"},
+      {R"({"input": "a.ova", "domain": "web"})",
+       "usage: item 1 ('web'): key 'domain' belongs to export items"},
+      {R"({"kind": "export", "domain": "web", "output": "w.ova",
+          "ovf_dir": "w"})",
+       "usage: item 1 ('web'): give either 'output' (an .ova) or 'ovf_dir', "
+       "not both"},
+      {R"({"kind": "export", "domain": "web", "output": "w.ovf"})",
+       "usage: item 1 ('web'): 'output' 'w.ovf' names an .ovf; for an ovf "
+       "with its files beside it, use 'ovf_dir'"},
+      {R"({"kind": "export", "domain": "web", "output": ""})",
+       "usage: item 1 ('web'): 'output' must not be empty"},
+      {R"({"kind": "export", "domain": "web", "ovf_dir": 1})",
+       "usage: item 1 ('web'): 'ovf_dir' must be a string"},
+      {R"({"kind": "export", "domain": "web", "ovf_version": 3})",
+       "usage: item 1 ('web'): 'ovf_version' must be 1 or 2"},
+      {R"({"kind": "export", "domain": "web", "ovf_version": "1"})",
+       "usage: item 1 ('web'): 'ovf_version' must be 1 or 2"},
+      {R"({"kind": "export", "domain": "web", "digest": "md5"})",
+       "usage: item 1 ('web'): 'digest' is 'md5', not one of sha1, sha256, "
+       "sha512"},
+      {R"({"kind": "export", "domain": "web", "digest": "SHA256"})",
+       "usage: item 1 ('web'): 'digest' is 'SHA256', not one of sha1, "
+       "sha256, sha512"},
+      {R"({"kind": "export", "domain": "web", "sign": "k.pem"})",
+       "usage: item 1 ('web'): signing needs both 'sign' (the key) and "
+       "'cert'"},
+      {R"({"kind": "export", "domain": "web", "cert": "c.pem"})",
+       "usage: item 1 ('web'): signing needs both 'sign' (the key) and "
+       "'cert'"},
+      {R"({"kind": "export", "domain": "web", "live": "yes"})",
+       "usage: item 1 ('web'): 'live' must be true or false"},
+      {R"({"kind": "export", "domain": "web", "download": 1})",
+       "usage: item 1 ('web'): 'download' must be true or false"},
+      {R"({"kind": "export", "domain": "web", "no_media": null})",
+       "usage: item 1 ('web'): 'no_media' must be true or false"},
+      {R"({"kind": "export", "domain": "web", "threads": 99})",
+       "usage: item 1 ('web'): 'threads' must be an integer from 0 to 64"},
+      {R"({"kind": "export", "domain": "web", "connect": false})",
+       "usage: item 1 ('web'): 'connect' must be a string"},
+      {R"({"kind": "export", "domain": "web", "id": ""})",
+       "usage: item 1 ('web'): 'id' must not be empty"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.item);
+    CHECK(ErrorOf(Items(c.item)) == c.error);
+  }
+  // The defaults take either kind's settings, checked as strictly.
+  CHECK(ErrorOf(R"({"defaults": {"ovf_version": 5}, "items": []})") ==
+        "usage: defaults: 'ovf_version' must be 1 or 2");
+  CHECK(ErrorOf(R"({"defaults": {"domain": "web"}, "items": []})") ==
+        "usage: defaults: key 'domain' belongs to an item, not to the "
+        "defaults");
+  CHECK(ErrorOf(R"({"defaults": {"output": "x.ova"}, "items": []})") ==
+        "usage: defaults: key 'output' belongs to an item, not to the "
+        "defaults");
+  CHECK(ErrorOf(R"({"defaults": {"no_meda": true}, "items": []})") ==
+        "usage: defaults: unknown key 'no_meda' (did you mean 'no_media'?)");
+  // A key in the defaults that one of the items lacks its partner for.
+  CHECK(ErrorOf(R"({"defaults": {"sign": "k.pem"},
+                  "items": [{"kind": "export", "domain": "web"}]})") ==
+        "usage: item 1 ('web'): signing needs both 'sign' (the key) and "
+        "'cert'");
+}
+
+TEST_CASE("batch plan: two exports may not write one output") {
+  CHECK(ErrorOf(Items(R"({"kind": "export", "domain": "a", "output": "x.ova"},
+                         {"kind": "export", "domain": "b", "id": "b",
+                          "output": "/plans/x.ova"})")) ==
+        "usage: items 1 and 2 both export to '/plans/x.ova'");
+  CHECK(ErrorOf(Items(R"({"kind": "export", "domain": "web"},
+                         {"kind": "export", "domain": "web"})")) ==
+        "usage: items 1 and 2 are both 'web.ova'; give them distinct "
+        "\"id\"s");
+  // One domain exported twice, to two outputs; an import of one of them.
+  CHECK(ErrorOf(Items(R"({"kind": "export", "domain": "web"},
+                         {"kind": "export", "domain": "web",
+                          "ovf_dir": "web-ovf"},
+                         {"input": "web.ova", "name": "web"})")) == "ok");
 }
 
 TEST_CASE("batch plan: items must be told apart") {

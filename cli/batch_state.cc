@@ -13,6 +13,41 @@ using nlohmann::json;
 
 constexpr int kStateVersion = 1;
 
+json OutputJson(const RecordedOutput& o) {
+  json j;
+  j["path"] = o.path;
+  j["layout"] = o.directory ? "ovf-dir" : "ova";
+  j["size"] = o.size;
+  j["manifest"] = o.manifest;
+  j["manifest_sha256"] = o.manifest_sha256;
+  j["files"] = json::array();
+  for (const RecordedFile& f : o.files) {
+    j["files"].push_back(
+        {{"name", f.name}, {"offset", f.offset}, {"size", f.size}});
+  }
+  return j;
+}
+
+// Throws json exceptions for anything missing or mistyped.
+RecordedOutput OutputFrom(const json& j) {
+  RecordedOutput o;
+  o.path = j.at("path").get<std::string>();
+  std::string layout = j.at("layout").get<std::string>();
+  if (layout != "ova" && layout != "ovf-dir") {
+    throw std::invalid_argument("layout " + Quote(layout));
+  }
+  o.directory = layout == "ovf-dir";
+  o.size = j.at("size").get<uint64_t>();
+  o.manifest = j.at("manifest").get<std::string>();
+  o.manifest_sha256 = j.at("manifest_sha256").get<std::string>();
+  for (const json& f : j.at("files")) {
+    o.files.push_back({f.at("name").get<std::string>(),
+                       f.at("offset").get<uint64_t>(),
+                       f.at("size").get<uint64_t>()});
+  }
+  return o;
+}
+
 json RecordJson(const StateRecord& r) {
   json j;
   j["status"] = r.status == StateRecord::kDone ? "done" : "failed";
@@ -32,6 +67,7 @@ json RecordJson(const StateRecord& r) {
     j["volumes"].push_back(
         {{"pool", v.pool}, {"name", v.name}, {"path", v.path}});
   }
+  if (r.output) j["output"] = OutputJson(*r.output);
   j["finished"] = r.finished;
   j["seconds"] = r.seconds;
   j["error"] = r.error.empty() ? json(nullptr) : json(r.error);
@@ -67,6 +103,8 @@ StateRecord RecordFrom(const json& j) {
                          v.at("name").get<std::string>(),
                          v.at("path").get<std::string>()});
   }
+  // Only exports that succeeded have one.
+  if (j.contains("output")) r.output = OutputFrom(j.at("output"));
   r.finished = j.at("finished").get<int64_t>();
   r.seconds = j.at("seconds").get<double>();
   const json& e = j.at("error");

@@ -37,6 +37,30 @@ BatchState SampleState() {
   failed.input = "/srv/\"odd\"\nname.ova";
   failed.error = "/srv/db.ova: member 'db.vmdk': SHA256 digest mismatch";
   state.items["db \u00e9"] = failed;
+  StateRecord exported;
+  exported.status = StateRecord::kDone;
+  exported.kind = BatchItemKind::kExport;
+  exported.input = "web";
+  exported.source.digest = std::string(64, 'e');
+  exported.source.descriptor_sha256 = std::string(64, 'f');
+  exported.source.size = 3u << 30;
+  exported.source.mtime_ns = 1700000000987654321;
+  exported.settings = std::string(64, '1');
+  RecordedOutput out;
+  out.path = "/exports/web.ova";
+  out.size = 123456;
+  out.manifest = "web.mf";
+  out.manifest_sha256 = std::string(64, '2');
+  out.files = {{"web.ovf", 512, 4096},
+               {"web.mf", 5120, 137},
+               {"web-disk1.vmdk", 6144, 117312}};
+  exported.output = out;
+  state.items["exports/web.ova"] = exported;
+  StateRecord dir = exported;
+  dir.output->directory = true;
+  dir.output->path = "/exports/web-ovf";
+  for (RecordedFile& f : dir.output->files) f.offset = 0;
+  state.items["web-ovf"] = dir;
   return state;
 }
 
@@ -59,6 +83,20 @@ void CheckSame(const StateRecord& a, const StateRecord& b) {
     CHECK(a.volumes[i].name == b.volumes[i].name);
     CHECK(a.volumes[i].path == b.volumes[i].path);
   }
+  REQUIRE(a.output.has_value() == b.output.has_value());
+  if (a.output) {
+    CHECK(a.output->path == b.output->path);
+    CHECK(a.output->directory == b.output->directory);
+    CHECK(a.output->size == b.output->size);
+    CHECK(a.output->manifest == b.output->manifest);
+    CHECK(a.output->manifest_sha256 == b.output->manifest_sha256);
+    REQUIRE(a.output->files.size() == b.output->files.size());
+    for (size_t i = 0; i < a.output->files.size(); ++i) {
+      CHECK(a.output->files[i].name == b.output->files[i].name);
+      CHECK(a.output->files[i].offset == b.output->files[i].offset);
+      CHECK(a.output->files[i].size == b.output->files[i].size);
+    }
+  }
   CHECK(a.finished == b.finished);
   CHECK(a.seconds == b.seconds);
   CHECK(a.error == b.error);
@@ -69,7 +107,7 @@ TEST_CASE("batch state: written and read back") {
   std::string text = FormatBatchState(state);
   auto back = ParseBatchState(text);
   REQUIRE_OK(back);
-  REQUIRE(back->items.size() == 2);
+  REQUIRE(back->items.size() == 4);
   for (const auto& [key, rec] : state.items) {
     CAPTURE(key);
     CheckSame(back->items.at(key), rec);
@@ -85,7 +123,7 @@ TEST_CASE("batch state: written and read back") {
   REQUIRE_OK(SaveBatchState(path, state));  // replaces
   auto loaded = LoadBatchState(path);
   REQUIRE_OK(loaded);
-  CHECK(loaded->items.size() == 2);
+  CHECK(loaded->items.size() == 4);
   CHECK(dir.List() == std::vector<std::string>{"s.state.json"});
 }
 
@@ -103,7 +141,8 @@ TEST_CASE("batch state: a damaged state file is refused, not guessed at") {
   // Each field broken in turn.
   for (const char* field :
        {"\"status\"", "\"kind\"", "\"digest\"", "\"settings\"", "\"domains\"",
-        "\"volumes\"", "\"finished\"", "\"seconds\"", "\"size\""}) {
+        "\"volumes\"", "\"finished\"", "\"seconds\"", "\"size\"", "\"layout\"",
+        "\"manifest_sha256\"", "\"files\"", "\"offset\""}) {
     CAPTURE(field);
     std::string broken = good;
     size_t at = broken.find(field);
@@ -116,7 +155,10 @@ TEST_CASE("batch state: a damaged state file is refused, not guessed at") {
   std::string bad_status = good;
   bad_status.replace(bad_status.find("\"done\""), 6, "\"maybe\"");
   CHECK(ParseBatchState(bad_status).status().message() ==
-        "item 'web': not as ova2virt wrote it" + advice);
+        "item 'exports/web.ova': not as ova2virt wrote it" + advice);
+  std::string bad_layout = good;
+  bad_layout.replace(bad_layout.find("\"ova\""), 5, "\"zip\"");
+  CHECK(ParseBatchState(bad_layout).status().code() == ErrorCode::kCorrupt);
 
   TempDir dir;
   testing::WriteFileOrDie(dir.Join("s.json"), "garbage");

@@ -1,9 +1,9 @@
 // ova2virt batch PLAN [--jobs N] [--state FILE] [--dry-run] [--json] [-c URI]:
-// many imports from a plan file (CLI.md, docs/batch.md). The plan and state
-// files are cli/batch_plan.h and cli/batch_state.h; the scheduling and
-// skip/retry rules are pipeline/batch.h; the work is pipeline/batch_libvirt.h.
-// This file prints: a line per item start and finish on stderr, then a table
-// (or one JSON document) on stdout.
+// many imports and exports from a plan file (CLI.md, docs/batch.md). The plan
+// and state files are cli/batch_plan.h and cli/batch_state.h; the scheduling
+// and skip/retry rules are pipeline/batch.h; the work is
+// pipeline/batch_libvirt.h. This file prints: a line per item start and finish
+// on stderr, then a table (or one JSON document) on stdout.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -51,6 +51,24 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
+// What an item made, for its lines and the table: an export's output, an
+// import's domains.
+std::string Made(const BatchItem& item, const ItemResult& r) {
+  if (item.kind == BatchItemKind::kExport) {
+    return ExportOutputPath(item.export_request);
+  }
+  return Join(r.domains);
+}
+
+// What an item reads and where it writes, for its start line.
+std::string Task(const BatchItem& item) {
+  std::string task = item.kind == BatchItemKind::kExport
+                         ? "export " + item.export_request.domain + " to " +
+                               ExportOutputPath(item.export_request)
+                         : "import " + item.import.input;
+  return task + (item.connect.empty() ? "" : " over " + item.connect);
+}
+
 // The item lines on stderr (unless -q), and each item's warnings (unless
 // -q or --json, whose report holds them).
 class LinePrinter : public BatchObserver {
@@ -60,10 +78,7 @@ class LinePrinter : public BatchObserver {
 
   void ItemStarted(size_t index, const BatchItem& item) override {
     if (context_.common.quiet) return;
-    Line(index, item,
-         "started (" + std::string(BatchItemKindName(item.kind)) + " " +
-             item.import.input +
-             (item.connect.empty() ? "" : " over " + item.connect) + ")");
+    Line(index, item, "started (" + Task(item) + ")");
   }
 
   void ItemFinished(size_t index, const BatchItem& item,
@@ -74,7 +89,7 @@ class LinePrinter : public BatchObserver {
       case ItemStatus::kDone:
       case ItemStatus::kWouldRun:
         what += " (" + r.reason + ") in " + Seconds(r.seconds);
-        if (!r.domains.empty()) what += ": " + Join(r.domains);
+        if (!Made(item, r).empty()) what += ": " + Made(item, r);
         if (!r.warnings.empty()) {
           what += ", " + std::to_string(r.warnings.size()) + " warning" +
                   (r.warnings.size() == 1 ? "" : "s");
@@ -83,7 +98,7 @@ class LinePrinter : public BatchObserver {
       case ItemStatus::kSkipped:
       case ItemStatus::kWouldSkip:
         what += " (" + r.reason + ")";
-        if (!r.domains.empty()) what += ": " + Join(r.domains);
+        if (!Made(item, r).empty()) what += ": " + Made(item, r);
         break;
       case ItemStatus::kFailed:
         what += " in " + Seconds(r.seconds) + ": " + OneLine(r.error.message());
@@ -145,9 +160,9 @@ nlohmann::json ReportJson(const BatchPlan& plan, const BatchReport& report,
   for (size_t i = 0; i < plan.items.size(); ++i) {
     const BatchItem& item = plan.items[i];
     const ItemResult& r = report.items[i];
+    const bool exporting = item.kind == BatchItemKind::kExport;
     nlohmann::json j = {{"id", item.key},
                         {"kind", std::string(BatchItemKindName(item.kind))},
-                        {"input", item.import.input},
                         {"connect", item.connect},
                         {"status", std::string(ItemStatusName(r.status))},
                         {"reason", r.reason},
@@ -156,8 +171,16 @@ nlohmann::json ReportJson(const BatchPlan& plan, const BatchReport& report,
                         {"warnings_count", r.warnings.size()},
                         {"warnings", DiagnosticsJson(r.warnings)},
                         {"error", ErrorJson(r.error)}};
-    j["name"] = item.import.name.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json(item.import.name);
+    // An import reads a package and names its domain (null: the
+    // package's name); an export reads a domain and writes an output.
+    const std::string& name =
+        exporting ? item.export_request.domain : item.import.name;
+    j["input"] =
+        exporting ? nlohmann::json(nullptr) : nlohmann::json(item.import.input);
+    j["name"] = name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name);
+    j["output"] = exporting
+                      ? nlohmann::json(ExportOutputPath(item.export_request))
+                      : nlohmann::json(nullptr);
     if (args.dry_run) j["plan"] = r.plan_text;
     doc["items"].push_back(std::move(j));
   }
@@ -193,7 +216,7 @@ void PrintTable(const BatchPlan& plan, const BatchReport& report) {
     const ItemResult& r = report.items[i];
     std::string detail = r.status == ItemStatus::kFailed
                              ? OneLine(r.error.message())
-                             : Join(r.domains);
+                             : Made(plan.items[i], r);
     std::printf("%-*s  %-11s  %8.1f  %8zu  %s\n", static_cast<int>(width),
                 Shown(plan.items[i].key).c_str(),
                 std::string(ItemStatusName(r.status)).c_str(), r.seconds,
@@ -295,8 +318,8 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
 void AddBatchCommand(CLI::App& app, Context& context) {
   CLI::App* cmd = app.add_subcommand(
       "batch",
-      "run many imports from a plan file; a re-run skips what is done and "
-      "retries what failed");
+      "run many imports and exports from a plan file; a re-run skips what is "
+      "done and retries what failed");
   auto args = std::make_shared<BatchArgs>();
   cmd->add_option("PLAN", args->plan, "the plan file (JSON; see docs/batch.md)")
       ->required();
@@ -306,7 +329,8 @@ void AddBatchCommand(CLI::App& app, Context& context) {
   cmd->add_option("--state", args->state,
                   "the state file (default: beside the plan, NAME.state.json)");
   cmd->add_flag("--dry-run", args->dry_run,
-                "decide and check every item, import nothing, write no state");
+                "decide and check every item, import and export nothing, "
+                "write no state");
   AddCommonOptions(*cmd, context.common, /*with_connect=*/true);
   cmd->callback([&context, args] {
     context.exit_code = RunBatchCommand(context, *args);

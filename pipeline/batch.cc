@@ -62,6 +62,20 @@ void ImportSettings(std::string& out, const ImportRequest& r) {
   Field(out, "verify", r.verify ? "yes" : "no");
 }
 
+// What the package holds and how it is laid out. Not the output's path
+// (StillThere looks there), not live, download or threads: they change
+// how the disks are read, not the bytes written. Which key signs is the
+// certificate's business, and the certificate is part of the source's
+// identity (batch_export.h).
+void ExportSettings(std::string& out, const ExportRequest& r) {
+  Field(out, "domain", r.domain);
+  Field(out, "layout", r.ovf_dir.empty() ? "ova" : "ovf-dir");
+  Field(out, "ovf_version", std::to_string(r.ovf_version));
+  Field(out, "digest", DigestName(r.digest));
+  Field(out, "signed", r.sign_cert.empty() ? "no" : "yes");
+  Field(out, "media", r.policy.include_media ? "yes" : "no");
+}
+
 class SystemClockImpl : public Clock {
  public:
   double Seconds() override {
@@ -195,12 +209,15 @@ class Runner {
       StateRecord rec;
       rec.status = work.status.ok() ? StateRecord::kDone : StateRecord::kFailed;
       rec.kind = item.kind;
-      rec.input = item.import.input;
+      rec.input = item.kind == BatchItemKind::kExport
+                      ? item.export_request.domain
+                      : item.import.input;
       rec.connect = item.connect;
       rec.source = *source;
       rec.settings = settings;
       rec.domains = std::move(work.domains);
       rec.volumes = std::move(work.volumes);
+      if (work.status.ok()) rec.output = std::move(work.output);
       rec.finished = clock_.UnixTime();
       rec.seconds = done.seconds;
       rec.error = work.status.ok() ? "" : work.status.message();
@@ -282,6 +299,10 @@ std::string_view ItemStatusName(ItemStatus s) {
   return "?";
 }
 
+const std::string& ExportOutputPath(const ExportRequest& request) {
+  return request.output.empty() ? request.ovf_dir : request.output;
+}
+
 Clock& SystemClock() {
   static SystemClockImpl clock;
   return clock;
@@ -296,7 +317,7 @@ std::string SettingsFingerprint(const BatchItem& item) {
       ImportSettings(text, item.import);
       break;
     case BatchItemKind::kExport:
-      // EXPORT: the ExportRequest's fields, once pipeline/export.h lands.
+      ExportSettings(text, item.export_request);
       break;
   }
   return DigestHex(DigestAlgorithm::kSha256, AsBytes(text));

@@ -1,6 +1,6 @@
-// The batch use case: many imports (and, once export lands, exports) from
-// one plan, run with bounded parallelism, continuing past failures, with a
-// state that lets a re-run skip what is done and retry what failed.
+// The batch use case: many imports and exports from one plan, run with bounded
+// parallelism, continuing past failures, with a state that lets a re-run skip
+// what is done and retry what failed.
 //
 // Pure where it can be: the plan is a value (cli/batch_plan.h reads it from
 // JSON), the state is a value (the CLI reads and writes the state file),
@@ -22,6 +22,7 @@
 #include "core/diagnostics.h"
 #include "core/status.h"
 #include "pipeline/batch_source.h"
+#include "pipeline/export.h"
 #include "pipeline/import.h"
 
 namespace ova2virt {
@@ -34,28 +35,38 @@ std::string_view BatchItemKindName(BatchItemKind kind);  // "import"...
 
 // One unit of work of a plan.
 struct BatchItem {
-  // Unique within the plan: the item's "id", else its name, else its input.
-  // The state file and the domain's metadata know the item by it.
+  // Unique within the plan: the item's "id", else its name (import), its
+  // output (export), else its input. The state file and the domain's
+  // metadata know the item by it.
   std::string key;
   BatchItemKind kind = BatchItemKind::kImport;
   std::string connect;  // libvirt URI; empty: libvirt's default
   // kImport: what to import (input absolute; progress and metadata are
   // the runner's business).
   ImportRequest import;
-  // kExport: ExportRequest goes here once pipeline/export.h is merged
-  // (see cli/batch_plan.cc, which refuses export items until then).
+  // kExport: what to export (exactly one of output and ovf_dir, absolute;
+  // progress is the runner's business).
+  ExportRequest export_request;
 };
+
+// Where an export writes: its .ova, else its directory.
+const std::string& ExportOutputPath(const ExportRequest& request);
 
 struct BatchPlan {
   std::string path;  // the plan file, for messages
   std::vector<BatchItem> items;
 };
 
-// A digest (hex SHA-256) of what shapes an item's result: its kind, target
-// connection, name, storage, formats, policy, networks, properties,
-// VirtualSystem, deployment and verification. What does not change the
-// result (start, force, threads, the CA file, the input's path) is left
-// out, so flipping `start` or moving the plan does not redo the work.
+// A digest (hex SHA-256) of what shapes an item's result: its kind and
+// target connection; for an import its name, storage, formats, policy,
+// networks, properties, VirtualSystem, deployment and verification; for an
+// export its domain, layout (OVA or directory), OVF version, manifest
+// digest, whether it is signed and whether media are packed. What does not
+// change the result (start, force, threads, the CA file, the input's path;
+// live, download, the output's path) is left out, so flipping `start` or
+// moving the plan does not redo the work. (An export's output path is
+// checked where it matters: a done export is done only while its output
+// is at the item's path; see BatchExecutor::StillThere.)
 std::string SettingsFingerprint(const BatchItem& item);
 
 // A volume or file an item made, as recorded in the state.
@@ -65,17 +76,36 @@ struct RecordedVolume {
   std::string path;
 };
 
+// One file of an export's output, as recorded in the state.
+struct RecordedFile {
+  std::string name;     // a plain file name (no folder)
+  uint64_t offset = 0;  // of its data in the OVA; 0 in a directory
+  uint64_t size = 0;
+};
+
+// What an export wrote, as recorded in the state: enough to tell cheaply,
+// without reading the disks, that the output is still the one written.
+struct RecordedOutput {
+  std::string path;  // the .ova, or the directory
+  bool directory = false;
+  uint64_t size = 0;     // bytes of the .ova, or of all the directory's files
+  std::string manifest;  // the manifest's name, one of `files`
+  std::string manifest_sha256;      // of the manifest's bytes
+  std::vector<RecordedFile> files;  // in package order
+};
+
 // What the state remembers of an item's last run.
 struct StateRecord {
   enum Status { kDone, kFailed } status = kFailed;
   BatchItemKind kind = BatchItemKind::kImport;
-  std::string input;
+  std::string input;  // the package (import), the domain (export)
   std::string connect;
   SourceIdentity source;
-  std::string settings;  // SettingsFingerprint
-  std::vector<std::string> domains;
-  std::vector<RecordedVolume> volumes;
-  int64_t finished = 0;  // Unix time
+  std::string settings;                  // SettingsFingerprint
+  std::vector<std::string> domains;      // imports: the domains made
+  std::vector<RecordedVolume> volumes;   // imports: the volumes and files made
+  std::optional<RecordedOutput> output;  // exports that succeeded
+  int64_t finished = 0;                  // Unix time
   double seconds = 0;
   std::string error;  // the last failure's message
 };
@@ -97,6 +127,7 @@ struct ItemWork {
   Status status;  // ok, or why the item failed (its input named)
   std::vector<std::string> domains;
   std::vector<RecordedVolume> volumes;
+  std::optional<RecordedOutput> output;  // a successful export (not dry)
   Diagnostics warnings;
   std::string plan_text;  // dry runs only: the plan in words
 };
@@ -112,18 +143,22 @@ struct ExecuteOptions {
 class BatchExecutor {
  public:
   virtual ~BatchExecutor() = default;
-  // The identity of the item's source (see batch_source.h). Errors name
-  // the input.
+  // The identity of the item's source: a package (see batch_source.h) or,
+  // for an export, the domain and the images it reads (see
+  // batch_export.h). Errors name the input or the domain.
   virtual Result<SourceIdentity> Identify(const BatchItem& item) = 0;
-  // True when the item's target still holds everything `record` says it
-  // made, and its domains carry this item's key and `record.source`'s
-  // digest in their metadata; false when anything is gone or different.
-  // An error only when the target cannot be asked (host unreachable).
+  // Imports: true when the item's target still holds everything `record`
+  // says it made, and its domains carry this item's key and
+  // `record.source`'s digest in their metadata. Exports: true when the
+  // item's output path holds the output `record` describes. False when
+  // anything is gone or different. An error only when the target cannot
+  // be asked (host unreachable, output unreadable).
   virtual Result<bool> StillThere(const BatchItem& item,
                                   const StateRecord& record) = 0;
-  // Runs the item. Its domains must carry the batch metadata
-  // (kMetaBatchItem = item.key, kMetaBatchSource = source.digest).
-  // Failures leave nothing behind (the import pipeline rolls back).
+  // Runs the item. An import's domains must carry the batch metadata
+  // (kMetaBatchItem = item.key, kMetaBatchSource = source.digest); an
+  // export's work says what it wrote (ItemWork::output). Failures leave
+  // nothing behind (the import and export pipelines roll back).
   virtual ItemWork Execute(const BatchItem& item, const SourceIdentity& source,
                            const ExecuteOptions& options) = 0;
 };

@@ -5,11 +5,20 @@
 #include <thread>
 
 #include "core/xml.h"
+#include "pipeline/batch_export.h"
 #include "virtdriver/connection.h"
 #include "virtdriver/domain_xml.h"
 
 namespace ova2virt {
 namespace {
+
+// Items running side by side share the cores rather than each taking them
+// all.
+int SharedThreads(int threads, const ExecuteOptions& options) {
+  if (threads != 0) return threads;
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(options.jobs, 1));
+}
 
 ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
                    const ExecuteOptions& options, Progress* progress) {
@@ -18,12 +27,7 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
   r.dry_run = options.dry_run;
   r.metadata.emplace_back(std::string(kMetaBatchItem), item.key);
   r.metadata.emplace_back(std::string(kMetaBatchSource), source.digest);
-  if (r.threads == 0) {
-    // Items running side by side share the cores rather than each taking
-    // them all.
-    int cores = static_cast<int>(std::thread::hardware_concurrency());
-    r.threads = std::max(1, cores / std::max(options.jobs, 1));
-  }
+  r.threads = SharedThreads(r.threads, options);
   r.progress = options.jobs == 1 ? progress : nullptr;
   auto conn = Connection::Open(item.connect);
   if (!conn.ok()) {
@@ -46,8 +50,45 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
   return work;
 }
 
-// EXPORT: RunExport(item, source, options, progress) -> ItemWork, calling
-// ExportDomain(...) over its own connection, once pipeline/export.h lands.
+// The export over a connection of its own; the output it wrote is
+// recorded (its manifest read back) for later runs to recognise.
+ItemWork RunExport(const BatchItem& item, const ExecuteOptions& options,
+                   Progress* progress) {
+  ItemWork work;
+  ExportRequest r = item.export_request;
+  r.threads = SharedThreads(r.threads, options);
+  r.progress = options.jobs == 1 ? progress : nullptr;
+  auto conn = Connection::Open(item.connect);
+  if (!conn.ok()) {
+    work.status = conn.status();
+    return work;
+  }
+  if (options.dry_run) {
+    Result<std::string> plan = PlanExport(**conn, r);
+    if (plan.ok()) {
+      work.plan_text = std::move(plan).value();
+    } else {
+      work.status = plan.status();
+    }
+    return work;
+  }
+  Result<ExportReport> report = ExportDomain(**conn, r);
+  if (!report.ok()) {
+    work.status = report.status();
+    return work;
+  }
+  work.warnings = std::move(report->warnings);
+  Result<RecordedOutput> output = RecordExportOutput(*report);
+  if (!output.ok()) {
+    // Written but not recognisable later: the next run would meet an
+    // output it cannot tell is this item's. Say so rather than pretend.
+    work.status =
+        output.status().WithContext("exported, but cannot record the output");
+    return work;
+  }
+  work.output = std::move(output).value();
+  return work;
+}
 
 }  // namespace
 
@@ -72,14 +113,24 @@ Result<SourceIdentity> LibvirtBatchExecutor::Identify(const BatchItem& item) {
   switch (item.kind) {
     case BatchItemKind::kImport:
       return IdentifySource(item.import.input, item.import.verify);
-    case BatchItemKind::kExport:
-      break;  // EXPORT: the domain's identity (its XML and volumes).
+    case BatchItemKind::kExport: {
+      ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                       Connection::Open(item.connect));
+      return IdentifyExportSource(*conn, item.export_request);
+    }
   }
-  return UnsupportedError("export items are not supported yet");
+  return UnsupportedError("unknown batch item kind");
 }
 
 Result<bool> LibvirtBatchExecutor::StillThere(const BatchItem& item,
                                               const StateRecord& record) {
+  if (item.kind == BatchItemKind::kExport) {
+    // Where the item writes now: an output moved away (or an item pointed
+    // elsewhere) is not there.
+    if (!record.output) return false;
+    return ExportOutputIntact(ExportOutputPath(item.export_request),
+                              *record.output);
+  }
   if (record.domains.empty()) return false;
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
                    Connection::Open(item.connect));
@@ -111,10 +162,10 @@ ItemWork LibvirtBatchExecutor::Execute(const BatchItem& item,
     case BatchItemKind::kImport:
       return RunImport(item, source, options, progress_);
     case BatchItemKind::kExport:
-      break;  // EXPORT: return RunExport(item, source, options, progress_);
+      return RunExport(item, options, progress_);
   }
   ItemWork work;
-  work.status = UnsupportedError("export items are not supported yet");
+  work.status = UnsupportedError("unknown batch item kind");
   return work;
 }
 

@@ -176,5 +176,95 @@ TEST_CASE("batch libvirt: an import item lands, or leaves nothing") {
   CHECK_FALSE(no_host.status.ok());
 }
 
+// A test-driver host with shut-off domain "web" (a UUID keeps its XML the
+// same on every connection) on a 4 MiB raw disk holding some data.
+std::string ExportHost(const TempDir& dir) {
+  std::string disk = dir.Join("web.raw");
+  testing::WriteFileOrDie(disk, std::string(1 << 20, '\0') +
+                                    std::string(1 << 20, 'w') +
+                                    std::string(2 << 20, '\0'));
+  testing::WriteFileOrDie(
+      dir.Join("export-node.xml"),
+      "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+      "<domain type='test'><name>web</name>"
+      "<uuid>0b7b1b52-1a61-4e8c-9d4a-4d5f0a6f7e01</uuid>"
+      "<memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+      "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+      "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+      "<source file='" +
+          disk +
+          "'/><target dev='sda' bus='sata'/></disk></devices>"
+          "<test:runstate>5</test:runstate></domain></node>");
+  return "test://" + dir.Join("export-node.xml");
+}
+
+TEST_CASE("batch libvirt: an export item writes, records and recognises") {
+  TempDir dir;
+  LibvirtBatchExecutor exec;
+  BatchItem item;
+  item.key = "web.ova";
+  item.kind = BatchItemKind::kExport;
+  item.connect = ExportHost(dir);
+  item.export_request.domain = "web";
+  item.export_request.output = dir.Join("out/web.ova");
+  fs::create_directory(dir.Join("out"));
+  auto source = exec.Identify(item);
+  REQUIRE_OK(source);
+
+  ExecuteOptions dry;
+  dry.dry_run = true;
+  ItemWork plan = exec.Execute(item, *source, dry);
+  CHECK_OK(plan.status);
+  CHECK(plan.plan_text.find("export domain 'web'") == 0);
+  CHECK_FALSE(plan.output.has_value());
+  CHECK(fs::is_empty(dir.Join("out")));
+
+  ItemWork work = exec.Execute(item, *source, {});
+  REQUIRE_OK(work.status);
+  CHECK(work.domains.empty());
+  REQUIRE(work.output.has_value());
+  const RecordedOutput& out = *work.output;
+  CHECK(out.path == item.export_request.output);
+  CHECK(out.size == fs::file_size(out.path));
+  CHECK(out.manifest == "web.mf");
+  REQUIRE(out.files.size() == 3);  // descriptor, manifest, disk
+  CHECK(out.files[1].name == "web.mf");
+
+  StateRecord rec;
+  rec.status = StateRecord::kDone;
+  rec.kind = BatchItemKind::kExport;
+  rec.source = *source;
+  rec.output = out;
+  auto there = exec.StillThere(item, rec);
+  REQUIRE_OK(there);
+  CHECK(*there);
+  // The identity is unchanged by the export (it only read the disk).
+  auto after = exec.Identify(item);
+  REQUIRE_OK(after);
+  CHECK(after->digest == source->digest);
+  // A record without an output (a failure) is never there.
+  StateRecord failed = rec;
+  failed.output.reset();
+  CHECK_FALSE(*exec.StillThere(item, failed));
+
+  // Run again over an existing output: refused, the output untouched.
+  ItemWork again = exec.Execute(item, *source, {});
+  CHECK(again.status.code() == ErrorCode::kExists);
+  CHECK(*exec.StillThere(item, rec));
+
+  fs::remove(out.path);
+  CHECK_FALSE(*exec.StillThere(item, rec));
+
+  // An unknown domain: unidentifiable, and its export leaves nothing.
+  BatchItem unknown = item;
+  unknown.export_request.domain = "nosuch";
+  auto no_source = exec.Identify(unknown);
+  CHECK(no_source.status().code() == ErrorCode::kNotFound);
+  ItemWork failed_work = exec.Execute(unknown, *source, {});
+  CHECK(failed_work.status.code() == ErrorCode::kNotFound);
+  CHECK_FALSE(failed_work.output.has_value());
+  CHECK(fs::is_empty(dir.Join("out")));
+}
+
 }  // namespace
 }  // namespace ova2virt

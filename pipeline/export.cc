@@ -24,21 +24,6 @@ constexpr size_t kCopyChunk = 1u << 20;
 // signature to the next; the certificate's reservation leaves room.
 constexpr uint64_t kSignatureSlack = 64;
 
-// A file name for the package from the domain name: what is not a letter,
-// digit, '.', '_', '+' or '-' becomes '_' (hrefs must be plain URIs, and
-// the files must unpack on any system).
-std::string PackageStem(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '+' ||
-                 c == '-';
-    out += plain ? c : '_';
-  }
-  if (out.empty() || out.front() == '.') out.insert(0, "vm");
-  return out.substr(0, 100);
-}
-
 bool IsActive(DomainState s) {
   return s != DomainState::kShutoff && s != DomainState::kCrashed &&
          s != DomainState::kNoState;
@@ -109,7 +94,7 @@ class Exporter {
     report_.domain = r.domain;
     report_.directory = !r.ovf_dir.empty();
     report_.output = report_.directory  ? r.ovf_dir
-                     : r.output.empty() ? PackageStem(r.domain) + ".ova"
+                     : r.output.empty() ? ExportPackageStem(r.domain) + ".ova"
                                         : r.output;
     report_.ovf_version = r.ovf_version;
     report_.digest_algorithm = std::string(DigestName(r.digest));
@@ -169,7 +154,7 @@ class Exporter {
   Status OpenSources() {
     const bool local = conn_.IsLocal() && !request_.download;
     int disks = 0, images = 0;
-    const std::string stem = PackageStem(machine_.spec.name);
+    const std::string stem = ExportPackageStem(machine_.spec.name);
     for (const ExportSource& s : machine_.sources) {
       Opened o;
       o.source = s;
@@ -278,7 +263,7 @@ class Exporter {
   }
 
   Status PlanPackage() {
-    const std::string stem = PackageStem(machine_.spec.name);
+    const std::string stem = ExportPackageStem(machine_.spec.name);
     PackageLayout layout;
     layout.descriptor = stem + ".ovf";
     layout.manifest = stem + ".mf";
@@ -432,6 +417,19 @@ class Exporter {
 };
 
 }  // namespace
+
+std::string ExportPackageStem(std::string_view name) {
+  // hrefs must be plain URIs, and the files must unpack on any system.
+  std::string out;
+  for (char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '+' ||
+                 c == '-';
+    out += plain ? c : '_';
+  }
+  if (out.empty() || out.front() == '.') out.insert(0, "vm");
+  return out.substr(0, 100);
+}
 
 Result<ExportReport> ExportDomain(Connection& conn,
                                   const ExportRequest& request) {

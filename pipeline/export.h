@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "convert/convert.h"
@@ -98,6 +99,11 @@ struct ExportReport {
 // certificate, kUnsupported for disks the policy cannot export.
 Result<ExportReport> ExportDomain(Connection& conn,
                                   const ExportRequest& request);
+
+// The stem of the package's file names from the domain's name: what is not
+// a letter, digit, '.', '_', '+' or '-' becomes '_' ("my vm" -> "my_vm");
+// the default output is this plus ".ova".
+std::string ExportPackageStem(std::string_view name);
 
 }  // namespace ova2virt
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/cancel.h"
+#include "core/checked_math.h"
 #include "core/file.h"
 #include "core/xml.h"
 #include "virtdriver/connection_impl.h"
@@ -49,6 +50,32 @@ std::string EmbeddedQemuConf() {
     conf += "user = \"root\"\ngroup = \"root\"\n";
   }
   return conf;
+}
+
+// A volume XML timestamp, "SECONDS[.NANOSECONDS]" (libvirt's storage
+// driver, from stat), in nanoseconds; nullopt for anything else.
+std::optional<int64_t> TimestampNs(std::string_view text) {
+  size_t dot = text.find('.');
+  std::string_view sec = text.substr(0, dot);
+  std::string_view frac =
+      dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (sec.empty() || sec.size() > 18 || frac.size() > 9 || !digits(sec) ||
+      !digits(frac) || (dot != std::string_view::npos && frac.empty())) {
+    return std::nullopt;
+  }
+  int64_t seconds = 0;
+  for (char c : sec) seconds = seconds * 10 + (c - '0');
+  int64_t fraction = 0;
+  for (size_t i = 0; i < 9; ++i) {
+    fraction = fraction * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  }
+  auto ns = CheckedMul<int64_t>(seconds, 1000000000);
+  if (!ns) return std::nullopt;
+  return CheckedAdd<int64_t>(*ns, fraction);
 }
 
 // Percent-encodes a path for a URI query value.
@@ -398,6 +425,9 @@ Result<Volume> Connection::LookupVolume(const std::string& pool,
   ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
   if (const XmlElement* t = root.Child("", "target")) {
     out.format = Attr(t->Child("", "format"), "type");
+    if (const XmlElement* ts = t->Child("", "timestamps")) {
+      out.mtime_ns = TimestampNs(ts->ChildText("", "mtime").value_or(""));
+    }
   }
   return out;
 }

@@ -48,6 +48,9 @@ struct Volume {
   std::string path;  // target path ("/var/lib/libvirt/images/x.qcow2")
   std::string format;
   uint64_t capacity = 0, allocation = 0;  // bytes
+  // The file's modification time, where the pool reports one (file-backed
+  // pools do); batch export items tell a changed remote disk by it.
+  std::optional<int64_t> mtime_ns;
 };
 
 enum class DomainState {

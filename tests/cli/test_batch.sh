@@ -1,8 +1,12 @@
 # ova2virt batch against libvirt's test driver (no daemon): plans and their
 # errors, items that land or leave nothing, the state file, item lines,
-# JSON, dry runs, the plan lock and Ctrl-C. The test driver forgets its
-# domains when a connection closes, so re-runs that skip are shown against
-# a real libvirtd in tests/integration/batch_daemon.sh.
+# JSON, dry runs, the plan lock and Ctrl-C; export items beside imports,
+# judged by `ova2virt verify` and qemu-img, skipped on re-runs while their
+# outputs stand. The test driver forgets the domains it defines when a
+# connection closes, so re-runs that skip imports are shown against a real
+# libvirtd in tests/integration/batch_daemon.sh; domains in a node file
+# (test:///PATH) are there on every connection, so exports of them can be
+# re-run here.
 . "$SRC/tests/cli/lib.sh"
 
 cd "$T" || exit 1
@@ -42,10 +46,18 @@ run batch --json plans/typo.json
 expect_rc 2 "a misspelt key, --json"
 [ "$(json_get "d['error']['code']")" = usage ] || fail "--json error code"
 
-printf '{"items": [{"kind": "export", "domain": "web"}]}' >plans/export.json
+printf '{"items": [{"kind": "export", "domain": "web", "ovf_verison": 2}]}' \
+    >plans/export.json
 run batch plans/export.json
-expect_rc 4 "export items are not in this build"
-expect_err_contains "export items are not supported" "export refused"
+expect_rc 2 "a misspelt export key"
+expect_err_contains "plans/export.json: item 1 ('web'): unknown key 'ovf_verison' (did you mean 'ovf_version'?)" \
+    "the misspelt export key is named with its item"
+printf '{"items": [{"kind": "export", "domain": "web", "pool": "vms"}]}' \
+    >plans/export.json
+run batch plans/export.json
+expect_rc 2 "an import key in an export item"
+expect_err_contains "item 1 ('web'): key 'pool' belongs to import items" \
+    "an import key in an export item"
 
 printf '{"items": [\n {"input": "a.ova",}\n]}' >plans/syntax.json
 run batch plans/syntax.json
@@ -256,5 +268,165 @@ import json; s = json.load(open('plans/interrupt.state.json'))['items']
 assert sorted(s) == ['first', 'slow'], s
 assert s['first']['status'] == 'done' and s['slow']['status'] == 'failed'
 " || fail "the state after the interrupt"
+
+# --- exports beside imports ----------------------------------------------
+# Domains in a node file, each with a UUID so that its XML is the same on
+# every connection (the test driver reads the file anew each time).
+img="$T/img"
+mkdir -p "$img" exp out2
+qemu-img create -q -f qcow2 "$img/web.qcow2" 32M
+qemu-io -c 'write -P 0x11 0 1M' -c 'write -P 0x22 20M 1M' "$img/web.qcow2" >/dev/null
+qemu-img create -q -f raw "$img/db.raw" 8M
+qemu-io -f raw -c 'write -P 0x33 1M 2M' "$img/db.raw" >/dev/null
+export_domain() { # NAME UUID DISK FORMAT
+    echo "<domain type='test'><name>$1</name><uuid>$2</uuid><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+    echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+    echo "<disk type='file' device='disk'><driver name='qemu' type='$4'/><source file='$3'/><target dev='sda' bus='sata'/></disk>"
+    echo "<interface type='network'><mac address='52:54:00:00:07:01'/><source network='default'/><model type='e1000'/></interface>"
+    echo "</devices><test:runstate>5</test:runstate></domain>"
+}
+{
+    echo "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+    export_domain web 0b7b1b52-1a61-4e8c-9d4a-4d5f0a6f7e01 "$img/web.qcow2" qcow2
+    export_domain db 0b7b1b52-1a61-4e8c-9d4a-4d5f0a6f7e02 "$img/db.raw" raw
+    echo "</node>"
+} >"$T/node.xml"
+cat >plans/mixed.json <<EOF
+{"defaults": {"connect": "test://$T/node.xml", "storage_dir": "../out2",
+              "networks": {"*": "user"}, "force": true},
+ "items": [
+   {"kind": "export", "domain": "web", "output": "../exp/web.ova"},
+   {"input": "corpus/vboxvk_tdAppliance1-t2.ova", "name": "imported"},
+   {"kind": "export", "domain": "db", "ovf_dir": "../exp/db-ovf",
+    "digest": "sha1"},
+   {"kind": "export", "domain": "nosuch", "output": "../exp/nosuch.ova"},
+   {"kind": "export", "domain": "web", "id": "web-v2",
+    "output": "../exp/web-v2.ova", "ovf_version": 2}
+ ]}
+EOF
+exports="../exp/web.ova ../exp/db-ovf web-v2"
+# stamps: inode and mtime (ns) of every exported file.
+stamps() { find exp -type f | sort | xargs stat -c '%n %i %.9Y'; }
+
+run batch --jobs 2 --json plans/mixed.json
+expect_rc 1 "exports and imports, one unknown domain"
+for id in $exports imported; do
+    [ "$(item_field "$id" "['status']") $(item_field "$id" "['reason']")" = "done new" ] ||
+        fail "$id: $(item_field "$id" "")"
+done
+[ "$(item_field ../exp/web.ova "['kind']")" = export ] || fail "kind: $out"
+[ "$(item_field ../exp/web.ova "['input']")" = None ] || fail "an export has no input"
+[ "$(item_field ../exp/web.ova "['name']")" = web ] || fail "an export's name is its domain"
+[ "$(item_field ../exp/web.ova "['output']")" = "$T/exp/web.ova" ] || fail "output: $out"
+[ "$(item_field imported "['output']")" = None ] || fail "an import has no output"
+# The unknown domain is reported and leaves nothing.
+[ "$(item_field ../exp/nosuch.ova "['status']")" = failed ] || fail "nosuch: $out"
+item_field ../exp/nosuch.ova "['error']['message']" | grep -q "domain 'nosuch'" ||
+    fail "nosuch: the error names the domain: $out"
+[ "$(item_field ../exp/nosuch.ova "['error']['exit_code']")" = 1 ] || fail "nosuch: exit code"
+# Each export is a package ova2virt verify accepts, holding the disk.
+for pkg in exp/web.ova exp/web-v2.ova exp/db-ovf; do
+    run verify "$pkg"
+    expect_rc 0 "verify $pkg"
+done
+run verify exp/db-ovf
+expect_out_contains "(SHA1)" "the db export's manifest is SHA1"
+mkdir x && tar -xf exp/web.ova -C x
+checks=$((checks + 4))
+qemu-img compare -q -f qcow2 -F vmdk "$img/web.qcow2" x/web-disk1.vmdk ||
+    fail "the exported disk differs from the domain's"
+qemu-img compare -q -f raw -F vmdk "$img/db.raw" exp/db-ovf/db-disk1.vmdk ||
+    fail "the db directory's disk differs from the domain's"
+grep -q 'http://schemas.dmtf.org/ovf/envelope/2' x/*.ovf && fail "web.ova is OVF 2"
+rm -rf x && mkdir x && tar -xf exp/web-v2.ova -C x
+grep -q 'http://schemas.dmtf.org/ovf/envelope/2' x/*.ovf || fail "web-v2.ova is not OVF 2"
+rm -rf x
+checks=$((checks + 1))
+[ ! -e exp/nosuch.ova ] || fail "the failed export left exp/nosuch.ova"
+nothing_left exp "after the exports"
+checks=$((checks + 1))
+python3 - plans/mixed.state.json "$T" <<'EOF' || fail "the exports' state"
+import hashlib, json, os, sys
+items = json.load(open(sys.argv[1]))["items"]
+t = sys.argv[2]
+assert "../exp/nosuch.ova" not in items, items.keys()  # never identified
+web = items["../exp/web.ova"]
+assert web["kind"] == "export" and web["status"] == "done", web
+assert web["input"] == "web" and web["domains"] == [] and web["volumes"] == []
+out = web["output"]
+assert out["path"] == t + "/exp/web.ova" and out["layout"] == "ova"
+assert out["size"] == os.path.getsize(out["path"])
+assert [f["name"] for f in out["files"]] == ["web.ovf", "web.mf", "web-disk1.vmdk"]
+mf = [f for f in out["files"] if f["name"] == out["manifest"]][0]
+with open(out["path"], "rb") as f:
+    f.seek(mf["offset"])
+    assert hashlib.sha256(f.read(mf["size"])).hexdigest() == out["manifest_sha256"]
+db = items["../exp/db-ovf"]["output"]
+assert db["layout"] == "ovf-dir"
+for f in db["files"]:
+    assert os.path.getsize(os.path.join(db["path"], f["name"])) == f["size"]
+assert "output" not in items["imported"]
+EOF
+stamps >"$T/exp.1"
+
+# Re-run: the exports are skipped, their outputs untouched; the import
+# (which the test driver forgot) runs again.
+run batch --jobs 2 --json plans/mixed.json
+expect_rc 1 "re-run of the exports"
+for id in $exports; do
+    [ "$(item_field "$id" "['status']") $(item_field "$id" "['reason']")" = "skipped done before" ] ||
+        fail "re-run: $id: $(item_field "$id" "")"
+done
+[ "$(item_field imported "['status']")" = done ] || fail "re-run: imported: $out"
+[ "$(item_field ../exp/nosuch.ova "['status']")" = failed ] || fail "re-run: nosuch"
+stamps >"$T/exp.2"
+checks=$((checks + 1))
+cmp -s "$T/exp.1" "$T/exp.2" || fail "re-run touched exports: $(diff "$T/exp.1" "$T/exp.2")"
+# The item lines and the table say so.
+run batch plans/mixed.json
+expect_err_contains "'../exp/web.ova': skipped (done before): $T/exp/web.ova" "skip line"
+expect_err_contains "started (export web to $T/exp/web.ova over test://$T/node.xml)" \
+    "start line of an export"
+printf '%s\n' "$out" | grep -q "^\.\./exp/web\.ova  *skipped .* $T/exp/web.ova$" ||
+    fail "table: $out"
+
+# An output removed is exported again; the others stay skipped.
+rm exp/web.ova
+run batch --json plans/mixed.json
+[ "$(item_field ../exp/web.ova "['status']") $(item_field ../exp/web.ova "['reason']")" = "done target changed" ] ||
+    fail "removed output: $(item_field ../exp/web.ova "")"
+[ "$(item_field web-v2 "['status']")" = skipped ] || fail "removed output: web-v2"
+run verify exp/web.ova
+expect_rc 0 "verify the re-exported web.ova"
+# An output that is not the one written (same name, other bytes) is not
+# done, and is not replaced.
+cp exp/web-v2.ova "$T/web-v2.keep"
+printf 'x' >>exp/web-v2.ova
+run batch --json --dry-run plans/mixed.json
+[ "$(item_field web-v2 "['status']")" = failed ] || fail "changed output: $out"
+[ "$(item_field web-v2 "['reason']")" = "target changed" ] || fail "changed output: reason"
+item_field web-v2 "['error']['message']" | grep -q "already exists" ||
+    fail "a changed output is not replaced: $out"
+cp "$T/web-v2.keep" exp/web-v2.ova
+run batch --json --dry-run plans/mixed.json
+[ "$(item_field web-v2 "['status']")" = would-skip ] || fail "restored output: $out"
+
+# A disk written to: the export's source changed. Its old output exists,
+# so the export refuses to replace it and leaves it as it was.
+stamps >"$T/exp.3"
+touch "$img/db.raw"
+run batch --json plans/mixed.json
+[ "$(item_field ../exp/db-ovf "['status']") $(item_field ../exp/db-ovf "['reason']")" = "failed source changed" ] ||
+    fail "source changed: $(item_field ../exp/db-ovf "")"
+stamps >"$T/exp.4"
+checks=$((checks + 1))
+cmp -s "$T/exp.3" "$T/exp.4" || fail "a refused export touched outputs"
+rm -r exp/db-ovf
+run batch --json plans/mixed.json
+[ "$(item_field ../exp/db-ovf "['status']") $(item_field ../exp/db-ovf "['reason']")" = "done failed before" ] ||
+    fail "after the old output went: $(item_field ../exp/db-ovf "")"
+run verify exp/db-ovf
+expect_rc 0 "verify the db export again"
+nothing_left exp "after the re-runs"
 
 finish

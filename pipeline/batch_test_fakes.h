@@ -1,0 +1,203 @@
+// Fakes for the batch runner's tests (batch_test.cc, batch_items_test.cc):
+// items, a clock that moves only when told, an executor that records what
+// it is asked and fails what it is told to, an observer that records.
+// Test code only: no library file includes this.
+#ifndef OVA2VIRT_PIPELINE_BATCH_TEST_FAKES_H_
+#define OVA2VIRT_PIPELINE_BATCH_TEST_FAKES_H_
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/batch.h"
+
+namespace ova2virt::batch_testing {
+
+inline BatchItem Item(std::string key, std::string input = "") {
+  BatchItem item;
+  item.key = key;
+  item.import.input = input.empty() ? "/srv/" + key + ".ova" : input;
+  item.import.name = key;
+  item.connect = "test:///default";
+  return item;
+}
+
+// An export of domain `domain` to /exports/DOMAIN.ova.
+inline BatchItem ExportItem(std::string domain) {
+  BatchItem item;
+  item.kind = BatchItemKind::kExport;
+  item.key = domain + ".ova";
+  item.export_request.domain = domain;
+  item.export_request.output = "/exports/" + domain + ".ova";
+  item.connect = "test:///default";
+  return item;
+}
+
+inline BatchPlan Plan(size_t n) {
+  BatchPlan plan;
+  plan.path = "plan.json";
+  for (size_t i = 0; i < n; ++i) {
+    plan.items.push_back(Item("vm" + std::to_string(i)));
+  }
+  return plan;
+}
+
+inline SourceIdentity Source(std::string digest) {
+  SourceIdentity s;
+  s.digest = std::move(digest);
+  return s;
+}
+
+// Time moves only when the test says so.
+class FakeClock : public Clock {
+ public:
+  double Seconds() override {
+    std::lock_guard<std::mutex> lock(mu);
+    return now;
+  }
+  int64_t UnixTime() override { return 1700000000; }
+  void Advance(double s) {
+    std::lock_guard<std::mutex> lock(mu);
+    now += s;
+  }
+  std::mutex mu;
+  double now = 100;
+};
+
+// Records everything it is asked; fails what it is told to fail.
+class FakeExecutor : public BatchExecutor {
+ public:
+  Result<SourceIdentity> Identify(const BatchItem& item) override {
+    std::lock_guard<std::mutex> lock(mu);
+    identified.push_back(item.key);
+    if (unreadable.count(item.key)) {
+      return NotFoundError(item.import.input + ": no such file");
+    }
+    auto it = digests.find(item.key);
+    return Source(it != digests.end() ? it->second : "digest-" + item.key);
+  }
+
+  Result<bool> StillThere(const BatchItem& item,
+                          const StateRecord& record) override {
+    std::lock_guard<std::mutex> lock(mu);
+    probed.push_back(item.key);
+    if (unreachable.count(item.key)) {
+      return FailedError("libvirt: cannot connect to " + Quote(item.connect));
+    }
+    if (item.kind == BatchItemKind::kExport) {
+      return gone.count(item.key) == 0 && record.output.has_value();
+    }
+    return gone.count(item.key) == 0 && !record.domains.empty();
+  }
+
+  ItemWork Execute(const BatchItem& item, const SourceIdentity& source,
+                   const ExecuteOptions& options) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      executed.push_back(item.key);
+      last_options = options;
+      ++running;
+      ++started;
+      peak = std::max(peak, running);
+    }
+    if (during) during(item);
+    if (wait_for_company) {
+      // Stay until `jobs` items run at once (or no further item can come),
+      // so the test proves the bound is reached and never exceeded.
+      std::unique_lock<std::mutex> lock(mu);
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(5),
+                  [&] { return running >= options.jobs || started == total; });
+    }
+    ItemWork work;
+    if (item.kind == BatchItemKind::kExport) {
+      // What RecordExportOutput makes of a package (given even on failure,
+      // to show that only a success is recorded).
+      RecordedOutput out;
+      out.path = ExportOutputPath(item.export_request);
+      out.size = 10240;
+      out.manifest = item.export_request.domain + ".mf";
+      out.manifest_sha256 = "manifest-of-" + source.digest;
+      out.files = {{item.export_request.domain + ".ovf", 512, 2048},
+                   {out.manifest, 3072, 200}};
+      work.output = out;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --running;
+      cv.notify_all();
+      if (failing.count(item.key)) {
+        work.status = CorruptError(item.import.input +
+                                   ": member 'disk1.vmdk': digest mismatch");
+        return work;
+      }
+    }
+    if (item.kind == BatchItemKind::kImport) {
+      work.domains = {item.import.name};
+      work.volumes = {{"default", item.import.name + "-disk1.qcow2",
+                       "/pool/" + item.import.name + "-disk1.qcow2"}};
+    }
+    work.warnings.Warn("policy.nic-substituted", "nic1",
+                       "vmxnet3 became e1000 (" + source.digest + ")");
+    if (options.dry_run) work.plan_text = "plan of " + item.key;
+    return work;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::string> digests;
+  std::set<std::string> unreadable, unreachable, gone, failing;
+  std::vector<std::string> identified, probed, executed;
+  std::function<void(const BatchItem&)> during;
+  ExecuteOptions last_options;
+  bool wait_for_company = false;
+  int running = 0, peak = 0, started = 0, total = 0;
+};
+
+class RecordingObserver : public BatchObserver {
+ public:
+  void ItemStarted(size_t index, const BatchItem& item) override {
+    events.push_back("start " + std::to_string(index) + " " + item.key);
+  }
+  void ItemFinished(size_t index, const BatchItem& item,
+                    const ItemResult& r) override {
+    events.push_back("finish " + std::to_string(index) + " " + item.key + " " +
+                     std::string(ItemStatusName(r.status)));
+  }
+  Status SaveState(const BatchState& state) override {
+    ++saves;
+    saved = state;
+    if (fail_saves) return FailedError("plan.json.state: No space left");
+    return OkStatus();
+  }
+  std::vector<std::string> events;
+  int saves = 0;
+  bool fail_saves = false;
+  BatchState saved;
+};
+
+// A state in which `item` was done from `digest` with its current settings.
+inline StateRecord DoneRecord(const BatchItem& item,
+                              const std::string& digest) {
+  StateRecord r;
+  r.status = StateRecord::kDone;
+  r.input = item.import.input;
+  r.connect = item.connect;
+  r.source = Source(digest);
+  r.settings = SettingsFingerprint(item);
+  r.domains = {item.import.name};
+  r.volumes = {{"default", item.import.name + "-disk1.qcow2", ""}};
+  r.finished = 1600000000;
+  r.seconds = 42;
+  return r;
+}
+
+}  // namespace ova2virt::batch_testing
+
+#endif  // OVA2VIRT_PIPELINE_BATCH_TEST_FAKES_H_
