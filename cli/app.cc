@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/cancel.h"
 #include "core/io_faults.h"
+#include "virtdriver/libvirt_faults.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -19,7 +20,7 @@ namespace {
 const CommandEntry kCommands[] = {
     {"inspect", AddInspectCommand}, {"verify", AddVerifyCommand},
     {"convert", AddConvertCommand}, {"import", AddImportCommand},
-    {"run", AddRunCommand},
+    {"run", AddRunCommand},         {"cleanup", AddCleanupCommand},
 };
 
 void OnSignal(int sig) {
@@ -52,6 +53,12 @@ int Main(int argc, char** argv) {
     auto plan = ParseIoFaultSpec(spec);
     if (!plan.ok()) return context.Fail(plan.status());
     ArmIoFault(*plan);
+  }
+  // ... and in libvirt calls: OVA2VIRT_LIBVIRT_FAULT=define, create:2:after.
+  if (const char* spec = std::getenv("OVA2VIRT_LIBVIRT_FAULT"); spec && *spec) {
+    auto plan = ParseLibvirtFaultSpec(spec);
+    if (!plan.ok()) return context.Fail(plan.status());
+    ArmLibvirtFault(*plan);
   }
 
   CLI::App app{

@@ -20,6 +20,7 @@ void AddVerifyCommand(CLI::App& app, Context& context);   // cmd_verify.cc
 void AddConvertCommand(CLI::App& app, Context& context);  // cmd_convert.cc
 void AddImportCommand(CLI::App& app, Context& context);   // cmd_import.cc
 void AddRunCommand(CLI::App& app, Context& context);      // cmd_run.cc
+void AddCleanupCommand(CLI::App& app, Context& context);  // cmd_cleanup.cc
 
 }  // namespace ova2virt::cli
 
