@@ -32,17 +32,18 @@ void ReadAll(const std::string& path) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One scratch directory per process, removed at exit (a fuzzing run
-  // must not leave files in /tmp).
-  static std::string dir = [] {
+  // must not leave files in /tmp). Never destroyed itself: the exit
+  // handler runs after static destructors would have.
+  static const std::string& dir = *[] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl =
-        std::string(tmp && *tmp ? tmp : "/tmp") + "/ova2virt-fuzz-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    auto* d = new std::string(std::string(tmp && *tmp ? tmp : "/tmp") +
+                              "/ova2virt-fuzz-XXXXXX");
+    if (mkdtemp(d->data()) == nullptr) std::abort();
     std::atexit([] {
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
     });
-    return tmpl;
+    return d;
   }();
   const std::string path = dir + "/input.ova";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -46,8 +46,8 @@ void Transaction::Commit() {
   // take what it lists for leftovers.
   Status s = journal_->MarkCommitted();
   Status r = journal_->Remove();
-  if (!r.ok() && journal_status_.ok()) {
-    journal_status_ = (s.ok() ? r : s).WithContext("import journal");
+  if (!s.ok() || !r.ok()) {
+    journal_status_ = (r.ok() ? s : r).WithContext("import journal");
   }
 }
 
