@@ -68,7 +68,7 @@ Result<std::unique_ptr<DiskDestination>> OpenFileDestination(
 Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     Connection& conn, const std::string& pool, const std::string& name,
     uint64_t capacity, const std::string& format, bool in_place,
-    Transaction& txn) {
+    Transaction& txn, Diagnostics* diags) {
   Result<Volume> created = conn.CreateVolume(pool, name, capacity, format);
   if (!created.ok()) {
     // A create whose reply was lost may have happened all the same. The
@@ -90,6 +90,12 @@ Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     if (file.ok()) {
       return std::unique_ptr<DiskDestination>(std::make_unique<InPlaceVolume>(
           std::move(file).value(), volume.path));
+    }
+    if (diags) {
+      diags->Warn("import.upload-fallback", pool + "/" + name,
+                  "cannot write the volume's file in place (" +
+                      file.status().message() +
+                      "): sending it through libvirt instead");
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<BlockSink> upload,

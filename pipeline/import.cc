@@ -1,5 +1,6 @@
 #include "pipeline/import.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -125,7 +126,10 @@ class Importer {
     std::string dir = request_.journal_dir.empty() ? DefaultJournalDir()
                                                    : request_.journal_dir;
     for (const CleanupJournal& j : CleanupStaleImports(conn_, dir).journals) {
-      if (j.state == "committed") continue;
+      bool did = std::any_of(j.items.begin(), j.items.end(), [](auto& i) {
+        return i.action == "removed" || i.action == "failed";
+      });
+      if (!did) continue;  // a journal with nothing left in it just goes
       report_.warnings.Warn("import.cleaned-leftovers", j.path,
                             DescribeCleanup(j));
     }
@@ -317,7 +321,8 @@ class Importer {
       return OpenFileDestination(job.path, request_.force, txn_);
     }
     return OpenVolumeDestination(conn_, storage_.pool, job.name, capacity,
-                                 job.format, storage_.in_place, txn_);
+                                 job.format, storage_.in_place, txn_,
+                                 &report_.warnings);
   }
 
   Status WriteWithoutData(CopyJob& job) {
