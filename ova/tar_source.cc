@@ -118,9 +118,9 @@ class TarSource : public PackageSource {
     std::vector<uint8_t> buf(
         static_cast<size_t>(std::min<uint64_t>(size - end, kTrailingScan)));
     if (Status s = ReadExactlyAt(*file_, end, buf); !s.ok()) {
-      warnings.Warn("ova.trailing-data", "byte " + std::to_string(end),
-                    "cannot check what follows the end of the archive: " +
-                        s.message());
+      warnings.Warn(
+          "ova.trailing-data", "byte " + std::to_string(end),
+          "cannot check what follows the end of the archive: " + s.message());
       return;
     }
     bool nonzero =
