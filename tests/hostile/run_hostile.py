@@ -197,6 +197,9 @@ class Runner:
                    "store": None if rc == 0 and kind == "import" else []}
         for d, path in run.items():
             left = listing(path)
+            if d == "state":  # the journal directory stays; no journal may
+                left = [x for x in left
+                        if not os.path.isdir(os.path.join(path, x))]
             ok = allowed.get(d, [])
             if ok is None:
                 left = [x for x in left if ".ova2virt-tmp-" in x]
