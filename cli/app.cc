@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/cancel.h"
 #include "core/io_faults.h"
+#include "virtdriver/libvirt_faults.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -25,6 +26,7 @@ const CommandEntry kCommands[] = {
     {"run", AddRunCommand},
     {"export", AddExportCommand},
     {"batch", AddBatchCommand},
+    {"cleanup", AddCleanupCommand},
     {"complete", AddCompleteCommand},
 };
 // clang-format on
@@ -59,6 +61,29 @@ int Main(int argc, char** argv) {
     auto plan = ParseIoFaultSpec(spec);
     if (!plan.ok()) return context.Fail(plan.status());
     ArmIoFault(*plan);
+  }
+  // How many operations the run made, for tests that fail each in turn:
+  // OVA2VIRT_FAULT=count OVA2VIRT_FAULT_COUNTS=FILE.
+  struct CountsAtExit {
+    ~CountsAtExit() {
+      const char* path = std::getenv("OVA2VIRT_FAULT_COUNTS");
+      if (path == nullptr || *path == '\0') return;
+      if (FILE* f = std::fopen(path, "w")) {
+        IoFaultCounts c = CurrentIoFaultCounts();
+        std::fprintf(f, "read %llu\nwrite %llu\nsync %llu\nopen %llu\n",
+                     static_cast<unsigned long long>(c.read),
+                     static_cast<unsigned long long>(c.write),
+                     static_cast<unsigned long long>(c.sync),
+                     static_cast<unsigned long long>(c.open));
+        std::fclose(f);
+      }
+    }
+  } counts_at_exit;
+  // ... and in libvirt calls: OVA2VIRT_LIBVIRT_FAULT=define, create:2:after.
+  if (const char* spec = std::getenv("OVA2VIRT_LIBVIRT_FAULT"); spec && *spec) {
+    auto plan = ParseLibvirtFaultSpec(spec);
+    if (!plan.ok()) return context.Fail(plan.status());
+    ArmLibvirtFault(*plan);
   }
 
   CLI::App app{

@@ -23,6 +23,7 @@ void AddRunCommand(CLI::App& app, Context& context);       // cmd_run.cc
 void AddExportCommand(CLI::App& app, Context& context);    // cmd_export.cc
 void AddCompleteCommand(CLI::App& app, Context& context);  // cmd_complete.cc
 void AddBatchCommand(CLI::App& app, Context& context);     // cmd_batch.cc
+void AddCleanupCommand(CLI::App& app, Context& context);   // cmd_cleanup.cc
 
 }  // namespace ova2virt::cli
 

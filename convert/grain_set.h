@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -65,6 +67,65 @@ class GrainSet {
 
   size_t max_intervals_;
   std::vector<std::pair<uint64_t, uint64_t>> intervals_;
+};
+
+// The byte ranges of an image file that its tables have claimed so far
+// (grains, clusters, grain tables, L2 tables), merged where they touch. Two
+// table entries that claim overlapping bytes make a hostile image: one
+// stored grain read as many (an amplifier), or metadata read as data.
+class ByteRangeSet {
+ public:
+  enum class InsertResult { kInserted, kOverlap, kTooFragmented };
+
+  // At most `max_ranges` disjoint ranges are remembered.
+  explicit ByteRangeSet(size_t max_ranges) : max_ranges_(max_ranges) {}
+
+  // Claims [start, start + length). kOverlap (nothing changes) when any of
+  // it was claimed before; `*with` then holds the start of the range it
+  // overlaps. Empty ranges are always inserted.
+  InsertResult Insert(uint64_t start, uint64_t length,
+                      uint64_t* with = nullptr) {
+    if (length == 0) return InsertResult::kInserted;
+    uint64_t end = start + length < start ? ~uint64_t{0} : start + length;
+    // The range at or before `start` may reach into it; the one after may
+    // begin before `end`.
+    auto next = ranges_.upper_bound(start);
+    if (next != ranges_.begin()) {
+      auto prev = std::prev(next);
+      if (prev->second > start) {
+        if (with) *with = prev->first;
+        return InsertResult::kOverlap;
+      }
+    }
+    if (next != ranges_.end() && next->first < end) {
+      if (with) *with = next->first;
+      return InsertResult::kOverlap;
+    }
+    // Merge with the neighbours it touches.
+    bool joins_prev =
+        next != ranges_.begin() && std::prev(next)->second == start;
+    bool joins_next = next != ranges_.end() && next->first == end;
+    if (joins_prev && joins_next) {
+      std::prev(next)->second = next->second;
+      ranges_.erase(next);
+    } else if (joins_prev) {
+      std::prev(next)->second = end;
+    } else if (joins_next) {
+      uint64_t next_end = next->second;
+      ranges_.erase(next);
+      ranges_.emplace(start, next_end);
+    } else {
+      if (ranges_.size() >= max_ranges_) return InsertResult::kTooFragmented;
+      ranges_.emplace(start, end);
+    }
+    return InsertResult::kInserted;
+  }
+
+  size_t ranges() const { return ranges_.size(); }
+
+ private:
+  size_t max_ranges_;
+  std::map<uint64_t, uint64_t> ranges_;  // start -> end (exclusive)
 };
 
 }  // namespace ova2virt

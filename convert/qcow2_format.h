@@ -54,6 +54,8 @@ inline constexpr int kSubclusters = 32;
 inline constexpr uint32_t kMinClusterBits = 9;
 inline constexpr uint32_t kMaxClusterBits = 21;
 inline constexpr uint64_t kMaxL1Bytes = 32 << 20;
+// qemu's QCOW_MAX_REFTABLE_SIZE: the refcount table of any image qemu opens.
+inline constexpr uint64_t kMaxRefcountTableBytes = 8 << 20;
 inline constexpr uint32_t kMaxBackingFileName = 1023;
 
 }  // namespace ova2virt::qcow2

@@ -154,13 +154,118 @@ Status Qcow2Reader::ParseHeader() {
                         std::to_string(l1_size) + " entries is too small for " +
                         std::to_string(size_) + " bytes");
   }
+  if (l1_size * 8 > qcow2::kMaxL1Bytes) {
+    return CorruptError("qcow2 header at byte 36: L1 table of " +
+                        std::to_string(l1_size) +
+                        " entries exceeds the limit of 32 MiB");
+  }
   if (l1_needed_ > 0 &&
       (l1_offset_ % cluster_size_ != 0 || l1_offset_ < cluster_size_ ||
-       !RangeWithin(l1_offset_, l1_needed_ * 8, file_size_))) {
+       !RangeWithin(l1_offset_, l1_size * 8, file_size_))) {
     return CorruptError("qcow2 header at byte 40: L1 table " +
                         Byte(l1_offset_) + " is unaligned or outside the file");
   }
+  uint64_t rc_offset = LoadBe64(h + qcow2::kOffRefcountTableOffset);
+  uint64_t rc_clusters = LoadBe32(h + qcow2::kOffRefcountTableClusters);
+  RETURN_IF_ERROR(
+      MapMetadata(l1_needed_ > 0 ? l1_size : 0, rc_offset, rc_clusters));
   buffer_.resize(std::max<uint64_t>(kReadBytes, cluster_size_));
+  return OkStatus();
+}
+
+Status Qcow2Reader::MapMetadata(uint64_t l1_size, uint64_t rc_offset,
+                                uint64_t rc_clusters) {
+  // The refcount table: reading needs no refcounts, but a table outside the
+  // file or on top of other metadata marks an image no qemu would open.
+  // (Every number below is bounded: cluster_size_ <= 2 MiB, rc_clusters <
+  // 2^32, l1_size * 8 <= 32 MiB.)
+  if (rc_clusters == 0 ||
+      rc_clusters * cluster_size_ > qcow2::kMaxRefcountTableBytes) {
+    return CorruptError("qcow2 header at byte 56: refcount table of " +
+                        std::to_string(rc_clusters) +
+                        " clusters (allowed: 1 to 8 MiB)");
+  }
+  uint64_t rc_bytes = rc_clusters * cluster_size_;
+  if (rc_offset % cluster_size_ != 0 || rc_offset < cluster_size_ ||
+      !RangeWithin(rc_offset, rc_bytes, file_size_)) {
+    return CorruptError("qcow2 header at byte 48: refcount table " +
+                        Byte(rc_offset) + " is unaligned or outside the file");
+  }
+  metadata_.emplace_back(0, cluster_size_);
+  metadata_.emplace_back(rc_offset, rc_offset + rc_bytes);
+  if (l1_size > 0) {
+    metadata_.emplace_back(
+        l1_offset_,
+        l1_offset_ + DivRoundUp(l1_size * 8, cluster_size_) * cluster_size_);
+  }
+  std::vector<uint64_t> table(rc_bytes / 8);
+  RETURN_IF_ERROR(ReadExactlyAt(
+      *file_, rc_offset, {reinterpret_cast<uint8_t*>(table.data()), rc_bytes}));
+  bytes_read_ += rc_bytes;
+  for (uint64_t i = 0; i < table.size(); ++i) {
+    uint64_t block = LoadBe64(&table[i]) & qcow2::kOffsetMask;
+    if (block == 0) continue;
+    if (block % cluster_size_ != 0 ||
+        !RangeWithin(block, cluster_size_, file_size_)) {
+      return CorruptError("qcow2 refcount table entry " + std::to_string(i) +
+                          ": refcount block " + Byte(block) +
+                          " is unaligned or past the end of the file");
+    }
+    metadata_.emplace_back(block, block + cluster_size_);
+  }
+  std::sort(metadata_.begin(), metadata_.end());
+  for (size_t i = 1; i < metadata_.size(); ++i) {
+    if (metadata_[i].first < metadata_[i - 1].second) {
+      return CorruptError("qcow2 metadata " + Byte(metadata_[i].first) +
+                          " overlaps other metadata " +
+                          Byte(metadata_[i - 1].first) +
+                          " (header, L1 table, refcount table or block)");
+    }
+  }
+  // The L2 tables the L1 table names.
+  for (uint64_t i = 0; i < l1_needed_; ++i) {
+    ASSIGN_OR_RETURN(uint64_t l1e, L1Entry(i));
+    uint64_t l2 = l1e & qcow2::kOffsetMask;
+    if (l2 == 0) continue;
+    std::string where = "qcow2 L1 entry " + std::to_string(i);
+    if (l2 % cluster_size_ != 0 || l2 < cluster_size_ ||
+        !RangeWithin(l2, cluster_size_, file_size_)) {
+      return CorruptError(where + ": L2 table " + Byte(l2) +
+                          " is unaligned, in the header or past the end");
+    }
+    // (Not yet against the other L2 tables: l2_tables_ is sorted below.)
+    RETURN_IF_ERROR(CheckNotMetadata(l2, cluster_size_, where + ": L2 table"));
+    l2_tables_.push_back(l2);
+  }
+  std::sort(l2_tables_.begin(), l2_tables_.end());
+  l2_sorted_ = true;
+  auto twice = std::adjacent_find(l2_tables_.begin(), l2_tables_.end());
+  if (twice != l2_tables_.end()) {
+    return CorruptError("qcow2 L2 table " + Byte(*twice) +
+                        " is used by two L1 entries (a loop in the tree)");
+  }
+  return OkStatus();
+}
+
+Status Qcow2Reader::CheckNotMetadata(uint64_t host, uint64_t len,
+                                     const std::string& where) const {
+  uint64_t end = host + len;  // host and len are within the file
+  // The last metadata range that starts before `end`.
+  auto m = std::lower_bound(metadata_.begin(), metadata_.end(),
+                            std::make_pair(end, uint64_t{0}));
+  if (m != metadata_.begin() && std::prev(m)->second > host) {
+    return CorruptError(where + " " + Byte(host) +
+                        " overlaps the image's metadata " +
+                        Byte(std::prev(m)->first));
+  }
+  if (!l2_sorted_) return OkStatus();
+  auto l2 =
+      std::lower_bound(l2_tables_.begin(), l2_tables_.end(),
+                       host >= cluster_size_ ? host - cluster_size_ + 1 : 0);
+  if (l2 != l2_tables_.end() && *l2 < end) {
+    return CorruptError(where + " " + Byte(host) + " overlaps the L2 table " +
+                        Byte(*l2));
+  }
   return OkStatus();
 }
 
@@ -199,7 +304,7 @@ Status Qcow2Reader::CheckDataCluster(uint64_t guest_cluster, uint64_t host,
     return CorruptError(where() + " points past the end of the file (" +
                         Byte(host) + ")");
   }
-  return OkStatus();
+  return CheckNotMetadata(host, len, where() + ": data");
 }
 
 Result<bool> Qcow2Reader::ReadCompressed(uint64_t guest_cluster, uint64_t entry,
@@ -220,6 +325,7 @@ Result<bool> Qcow2Reader::ReadCompressed(uint64_t guest_cluster, uint64_t entry,
   // The last sector may run past the end of the file; the stream itself
   // ends before it.
   size = std::min(size, file_size_ - host);
+  RETURN_IF_ERROR(CheckNotMetadata(host, size, where + ": compressed data"));
   comp_.resize(size);
   RETURN_IF_ERROR(ReadExactlyAt(*file_, host, comp_));
   bytes_read_ += size;

@@ -5,6 +5,8 @@
 #define OVA2VIRT_CONVERT_QCOW2_READER_H_
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "convert/disk_reader.h"
@@ -33,6 +35,16 @@ class Qcow2Reader : public DiskReader {
  private:
   Qcow2Reader() = default;
   Status ParseHeader();
+  // Reads the refcount table and the L1 table and records where the
+  // metadata lives (header, L1, refcount table and blocks, L2 tables).
+  // kCorrupt for a table outside the file, two tables that overlap, or an
+  // L2 table used twice (a loop in the tree).
+  Status MapMetadata(uint64_t l1_size, uint64_t rc_offset,
+                     uint64_t rc_clusters);
+  // kCorrupt when [host, host + len) overlaps any metadata: data read from
+  // there would be the image's own tables.
+  Status CheckNotMetadata(uint64_t host, uint64_t len,
+                          const std::string& where) const;
   Result<uint64_t> L1Entry(uint64_t index);
   Status CheckDataCluster(uint64_t guest_cluster, uint64_t host,
                           uint64_t len) const;
@@ -52,6 +64,12 @@ class Qcow2Reader : public DiskReader {
   uint64_t l1_offset_ = 0;
   uint64_t l1_needed_ = 0;
   uint64_t bytes_read_ = 0;
+
+  // Metadata ranges [start, end), sorted and disjoint; L2 table offsets,
+  // sorted (each one cluster long).
+  std::vector<std::pair<uint64_t, uint64_t>> metadata_;
+  std::vector<uint64_t> l2_tables_;
+  bool l2_sorted_ = false;
 
   uint64_t l1_chunk_start_ = ~uint64_t{0};
   std::vector<uint64_t> l1_chunk_;

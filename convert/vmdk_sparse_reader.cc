@@ -77,6 +77,13 @@ Result<std::unique_ptr<VmdkSparseReader>> VmdkSparseReader::OpenRandom(
   RETURN_IF_ERROR(ReadExactlyAt(file, 0, sector));
   RETURN_IF_ERROR(r->Init(vmdk::ParseSparseHeader(sector), file.size()));
   const vmdk::SparseHeader& h = r->header_;
+  // Sizes and offsets below were bounded by ValidateSparseHeader and Init.
+  RETURN_IF_ERROR(r->Claim(0, kSectorSize, "the header"));
+  RETURN_IF_ERROR(r->Claim(h.descriptor_offset * kSectorSize,
+                           h.descriptor_size * kSectorSize,
+                           "the embedded descriptor"));
+  RETURN_IF_ERROR(r->Claim(h.gd_offset * kSectorSize, r->tables_ * 4,
+                           "the grain directory"));
   if (h.descriptor_size > 0) {
     std::string text(h.descriptor_size * kSectorSize, '\0');
     RETURN_IF_ERROR(
@@ -136,6 +143,24 @@ Status VmdkSparseReader::CheckGrainTarget(uint64_t grain, uint64_t sector,
   return OkStatus();
 }
 
+Status VmdkSparseReader::Claim(uint64_t at, uint64_t len,
+                               const std::string& what) {
+  if (claims_full_) return OkStatus();
+  uint64_t with = 0;
+  switch (claimed_.Insert(at, len, &with)) {
+    case ByteRangeSet::InsertResult::kInserted:
+      return OkStatus();
+    case ByteRangeSet::InsertResult::kOverlap:
+      return CorruptError(what + " at byte " + std::to_string(at) +
+                          " overlaps the header, a table or a grain at byte " +
+                          std::to_string(with));
+    case ByteRangeSet::InsertResult::kTooFragmented:
+      claims_full_ = true;
+      return OkStatus();
+  }
+  return OkStatus();
+}
+
 Result<uint32_t> VmdkSparseReader::GdEntry(uint64_t index) {
   if (index < gd_chunk_start_ || index >= gd_chunk_start_ + gd_chunk_.size()) {
     gd_chunk_start_ = index - index % kGdChunkEntries;
@@ -159,6 +184,9 @@ Result<bool> VmdkSparseReader::ReadCompressedGrain(uint64_t grain,
   std::vector<uint8_t> comp(head + max_comp);
   uint64_t at = sector * kSectorSize;
   RETURN_IF_ERROR(CheckGrainTarget(grain, sector, head));
+  auto what = [&] {
+    return "the compressed grain for " + Sector(grain * header_.grain_size);
+  };
   size_t got = 0;
   if (cursor_) {
     ASSIGN_OR_RETURN(auto h, cursor_->Take(head));
@@ -183,6 +211,8 @@ Result<bool> VmdkSparseReader::ReadCompressedGrain(uint64_t grain,
   } else if (got < head + size) {
     return CorruptError("compressed grain at byte " + std::to_string(at) +
                         " is truncated");
+  } else {
+    RETURN_IF_ERROR(Claim(at, head + size, what()));
   }
   bytes_read_ += head + size;
   uint64_t guest = grain * grain_bytes_;
@@ -213,6 +243,8 @@ Result<bool> VmdkSparseReader::NextRandom(DataRun* run) {
                             " points past the end of the file (" + Sector(gde) +
                             ")");
       }
+      RETURN_IF_ERROR(
+          Claim(at, per_table * 4, "grain table " + std::to_string(table_)));
       gt_.resize(per_table);
       RETURN_IF_ERROR(ReadExactlyAt(
           *file_, at, {reinterpret_cast<uint8_t*>(gt_.data()), per_table * 4}));
@@ -250,6 +282,8 @@ Result<bool> VmdkSparseReader::NextRandom(DataRun* run) {
         ++grain;
         ++entry_;
       }
+      RETURN_IF_ERROR(Claim(uint64_t{v} * kSectorSize, len,
+                            "the grain for " + Sector(guest / kSectorSize)));
       RETURN_IF_ERROR(ReadExactlyAt(*file_, uint64_t{v} * kSectorSize,
                                     {buffer_.data(), len}));
       bytes_read_ += len;

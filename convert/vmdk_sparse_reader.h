@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "convert/disk_reader.h"
+#include "convert/grain_set.h"
 #include "convert/stream_cursor.h"
 #include "convert/vmdk_descriptor.h"
 #include "convert/vmdk_format.h"
@@ -56,6 +57,9 @@ class VmdkSparseReader : public DiskReader {
   // Checks a grain table entry's target: after the header area, inside the
   // file. `len` is the bytes to be read there.
   Status CheckGrainTarget(uint64_t grain, uint64_t sector, uint64_t len) const;
+  // Claims [at, at + len) of the file for `what` (a grain, a grain
+  // table): kCorrupt if an earlier grain or table claimed any of it.
+  Status Claim(uint64_t at, uint64_t len, const std::string& what);
   Result<uint32_t> GdEntry(uint64_t index);
   Result<bool> NextRandom(DataRun* run);
   Result<bool> NextSequential(DataRun* run);
@@ -86,6 +90,14 @@ class VmdkSparseReader : public DiskReader {
   std::vector<uint32_t> gt_;
   bool gt_loaded_ = false;
   uint64_t entry_ = 0;
+  // What the header, descriptor, directory, tables and grains occupy
+  // (random access; the sequential plan checks its own order). Checking
+  // stops, and the read goes on, past kMaxClaimedRanges separate ranges
+  // (a disk of millions of grains written in random order): the output
+  // is bounded by the capacity either way.
+  static constexpr size_t kMaxClaimedRanges = 1 << 18;
+  ByteRangeSet claimed_{kMaxClaimedRanges};
+  bool claims_full_ = false;
 
   // Sequential.
   std::unique_ptr<ByteSource> keep_stream_;

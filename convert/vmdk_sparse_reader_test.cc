@@ -1,6 +1,7 @@
 #include "convert/vmdk_sparse_reader.h"
 
 #include "convert/disk_test_util.h"
+#include "core/endian.h"
 #include "tests/support/vmdk_builder.h"
 
 namespace ova2virt {
@@ -108,6 +109,28 @@ TEST_CASE("vmdk sparse: hostile tables fail with kCorrupt") {
   Status s = r.ok() ? TryReadDisk(**r).status() : r.status();
   CHECK(s.code() == ErrorCode::kCorrupt);
   CHECK(s.message().find("point at the same") != std::string::npos);
+  // In place too: a grain read twice, or half of one, or a grain table on
+  // the descriptor, overlaps what was claimed before.
+  for (uint32_t at : {sector, sector + 64}) {
+    VmdkBuilder b(Layout::kMonolithicSparse, disk);
+    b.PatchGrainTableEntry(grains[1], at);
+    MemoryImage mi(b.Build());
+    auto ri = mi.Open(true);
+    Status si = ri.ok() ? TryReadDisk(**ri).status() : ri.status();
+    CAPTURE(si.message());
+    CHECK(si.code() == ErrorCode::kCorrupt);
+    CHECK(si.message().find("overlaps") != std::string::npos);
+  }
+  std::string image = VmdkBuilder(Layout::kMonolithicSparse, disk).Build();
+  uint64_t gd = LoadLe64(image.data() + 56);
+  StoreLe32(image.data() + gd * 512, 1);  // the table at the descriptor
+  MemoryImage mg(image);
+  auto rg = mg.Open(true);
+  Status sg = rg.ok() ? TryReadDisk(**rg).status() : rg.status();
+  CAPTURE(sg.message());
+  CHECK(sg.code() == ErrorCode::kCorrupt);
+  CHECK(sg.message().find("grain table 0 at byte 512 overlaps") !=
+        std::string::npos);
 }
 
 TEST_CASE("vmdk sparse: a stream needs its tables before its grains") {

@@ -253,9 +253,30 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
       case vmdk::kMarkerEndOfStream:
         end_of_stream_ = true;
         break;
+      case vmdk::kMarkerFooter:
+        // The footer is a copy of the header (with the real gdOffset): a
+        // copy that disagrees about the disk means the file was tampered
+        // with or mangled, and readers that trust the footer (VMware's,
+        // qemu's) would see another disk than this one.
+        if (val >= 1) {
+          ASSIGN_OR_RETURN(auto copy, cursor_.Take(kSectorSize));
+          vmdk::SparseHeader footer =
+              vmdk::ParseSparseHeader(copy.first<512>());
+          if (footer.magic != header_.magic ||
+              footer.capacity != header_.capacity ||
+              footer.grain_size != header_.grain_size) {
+            return CorruptError("footer " + At(pos + kSectorSize) +
+                                " describes another disk than the header "
+                                "(capacity " +
+                                std::to_string(footer.capacity) + " sectors, " +
+                                "grain size " +
+                                std::to_string(footer.grain_size) + ")");
+          }
+          --val;
+        }
+        [[fallthrough]];
       case vmdk::kMarkerGrainTable:
       case vmdk::kMarkerGrainDirectory:
-      case vmdk::kMarkerFooter:
       case vmdk::kMarkerUnspecified: {
         // Tables and the footer repeat what the grain markers said.
         auto skip = CheckedMul<uint64_t>(val, kSectorSize);

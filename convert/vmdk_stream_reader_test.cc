@@ -2,6 +2,7 @@
 
 #include "convert/disk_test_util.h"
 #include "core/compress.h"
+#include "core/endian.h"
 #include "tests/support/vmdk_builder.h"
 
 namespace ova2virt {
@@ -195,6 +196,14 @@ TEST_CASE("vmdk stream: hostile streams fail with kCorrupt and an offset") {
         ReadError(
             VmdkBuilder(Layout::kVmwareStream, disk).AddMarker(9, 0).Build()),
         "unknown marker type 9");
+  }
+  SUBCASE("a footer that describes another disk than the header") {
+    // VMware's layout ends: footer marker, footer (a header copy), EOS.
+    std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+    size_t footer = image.size() - 2 * 512;
+    REQUIRE(LoadLe32(image.data() + footer) == 0x564d444b);
+    StoreLe64(image.data() + footer + 12, uint64_t{1} << 40);
+    corrupt(ReadError(image), "describes another disk than the header");
   }
   SUBCASE("a metadata marker claiming more sectors than exist") {
     corrupt(ReadError(VmdkBuilder(Layout::kVmwareStream, disk)

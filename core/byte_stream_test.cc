@@ -97,6 +97,16 @@ TEST_CASE("files: injected faults fail the nth operation") {
   Status s = f->WriteAll(AsBytes("b"));
   CHECK(s.code() == ErrorCode::kNoSpace);
   CHECK_OK(f->WriteAll(AsBytes("c")));
+  CHECK(CurrentIoFaultCounts().write == 3);
+  // "count" counts and fails nothing.
+  auto count = ParseIoFaultSpec("count");
+  REQUIRE_OK(count);
+  ArmIoFault(*count);
+  CHECK_OK(f->WriteAll(AsBytes("d")));
+  CHECK_OK(f->Sync());
+  CHECK(CurrentIoFaultCounts().write == 1);
+  CHECK(CurrentIoFaultCounts().sync == 1);
+  CHECK(CurrentIoFaultCounts().read == 0);
   DisarmIoFaults();
   CHECK(!ParseIoFaultSpec("write").ok());
   CHECK(!ParseIoFaultSpec("chmod:1").ok());

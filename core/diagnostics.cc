@@ -6,9 +6,8 @@ namespace ova2virt {
 
 void Diagnostics::Warn(std::string id, std::string where, std::string message) {
   // The same warning about the same place is reported once.
-  for (const Diagnostic& d : items_) {
-    if (d.id == id && d.where == where && d.message == message) return;
-  }
+  std::string key = id + '\0' + where + '\0' + message;
+  if (!keys_.insert(std::move(key)).second) return;
   items_.push_back({std::move(id), std::move(where), std::move(message)});
 }
 

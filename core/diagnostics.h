@@ -3,6 +3,7 @@
 #ifndef OVA2VIRT_CORE_DIAGNOSTICS_H_
 #define OVA2VIRT_CORE_DIAGNOSTICS_H_
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic> items_;
+  // id, where and message of every item, NUL-separated: the duplicate check
+  // stays cheap when a hostile file earns thousands of warnings.
+  std::set<std::string, std::less<>> keys_;
 };
 
 }  // namespace ova2virt

@@ -18,13 +18,14 @@ void ArmIoFault(const IoFaultPlan& plan) {
   g_armed.store(false);
   for (auto& c : g_counts) c.store(0);
   g_plan = plan;
-  g_armed.store(plan.nth != 0);
+  g_armed.store(true);
 }
 
 void DisarmIoFaults() { g_armed.store(false); }
 
 Result<IoFaultPlan> ParseIoFaultSpec(std::string_view spec) {
   IoFaultPlan plan;
+  if (spec == "count") return plan;
   auto bad = [&] {
     return UsageError("fault spec " + Quote(spec) +
                       ": want OP:N[:ERRNO], OP one of read, write, sync, open");
@@ -68,6 +69,15 @@ int InjectedIoFault(IoOp op) {
   uint64_t n = g_counts[static_cast<int>(op)].fetch_add(1) + 1;
   if (op == g_plan.op && n == g_plan.nth) return g_plan.error;
   return 0;
+}
+
+IoFaultCounts CurrentIoFaultCounts() {
+  IoFaultCounts c;
+  c.read = g_counts[static_cast<int>(IoOp::kRead)].load();
+  c.write = g_counts[static_cast<int>(IoOp::kWrite)].load();
+  c.sync = g_counts[static_cast<int>(IoOp::kSync)].load();
+  c.open = g_counts[static_cast<int>(IoOp::kOpen)].load();
+  return c;
 }
 
 }  // namespace ova2virt

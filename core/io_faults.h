@@ -18,7 +18,7 @@ enum class IoOp { kRead, kWrite, kSync, kOpen };
 
 struct IoFaultPlan {
   IoOp op = IoOp::kWrite;
-  uint64_t nth = 0;  // 1-based; 0 disarms
+  uint64_t nth = 0;  // 1-based; 0 counts operations but fails none
   int error = 5;     // errno to report (EIO)
 };
 
@@ -27,8 +27,16 @@ void ArmIoFault(const IoFaultPlan& plan);
 void DisarmIoFaults();
 
 // Parses "OP:N[:ERRNO]" with OP one of read, write, sync, open and ERRNO a
-// number or one of EIO, ENOSPC; e.g. "write:3:ENOSPC".
+// number or one of EIO, ENOSPC; e.g. "write:3:ENOSPC". "count" arms the
+// counters alone (a test learns how many operations a run makes, then
+// fails each in turn).
 Result<IoFaultPlan> ParseIoFaultSpec(std::string_view spec);
+
+// The operations counted since the plan was armed.
+struct IoFaultCounts {
+  uint64_t read = 0, write = 0, sync = 0, open = 0;
+};
+IoFaultCounts CurrentIoFaultCounts();
 
 // Counts one `op`; returns the errno to fail it with, or 0.
 int InjectedIoFault(IoOp op);

@@ -8,28 +8,96 @@
 namespace ova2virt {
 namespace {
 
-struct LineIndex {
-  std::string_view text;
-  std::vector<size_t> line_starts;
-  explicit LineIndex(std::string_view t) : text(t) {
-    line_starts.push_back(0);
-    for (size_t i = 0; i < t.size(); ++i) {
-      if (t[i] == '\n') line_starts.push_back(i + 1);
-    }
-  }
-  std::pair<int, int> At(ptrdiff_t offset) const {
-    if (offset < 0) return {0, 0};
-    size_t off = static_cast<size_t>(offset);
-    auto it = std::upper_bound(line_starts.begin(), line_starts.end(), off);
-    size_t line = static_cast<size_t>(it - line_starts.begin());
-    size_t col = off - line_starts[line - 1] + 1;
-    return {static_cast<int>(line), static_cast<int>(col)};
-  }
-};
-
 std::string Loc(std::pair<int, int> lc) {
   return "line " + std::to_string(lc.first) + ", column " +
          std::to_string(lc.second);
+}
+
+// Line and column of byte offsets. Elements are converted in document
+// order, so offsets mostly grow: a cursor moves forward through the text
+// (no table of line starts, whose size a document of newlines would choose)
+// and starts over only for an offset behind it.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view t) : text_(t) {}
+  std::pair<int, int> At(ptrdiff_t offset) const {
+    if (offset < 0) return {0, 0};
+    size_t off = std::min(static_cast<size_t>(offset), text_.size());
+    if (off < pos_) {
+      pos_ = 0;
+      line_ = 1;
+      line_start_ = 0;
+    }
+    for (; pos_ < off; ++pos_) {
+      if (text_[pos_] == '\n') {
+        ++line_;
+        line_start_ = pos_ + 1;
+      }
+    }
+    return {static_cast<int>(line_), static_cast<int>(off - line_start_ + 1)};
+  }
+
+ private:
+  std::string_view text_;
+  mutable size_t pos_ = 0, line_ = 1, line_start_ = 0;
+};
+
+// Counts start tags and the attributes of each before pugixml builds a
+// tree, whose size (tens of bytes a node) the document would otherwise
+// choose: 32 MiB of "<i/>" is 8 million nodes. '<' cannot appear in text or
+// attribute values, so outside comments, CDATA, processing instructions and
+// the DOCTYPE every '<' not followed by '/' opens an element; '=' outside
+// quotes inside a start tag separates an attribute from its value.
+Status PrescanXml(std::string_view t, const XmlLimits& limits,
+                  const LineIndex& index) {
+  size_t elements = 0, total_attributes = 0;
+  size_t i = 0;
+  auto skip_past = [&](std::string_view end) {
+    size_t e = t.find(end, i);
+    i = e == std::string_view::npos ? t.size() : e + end.size();
+  };
+  while ((i = t.find('<', i)) != std::string_view::npos) {
+    std::string_view rest = t.substr(i);
+    if (rest.substr(0, 4) == "<!--") {
+      skip_past("-->");
+    } else if (rest.substr(0, 9) == "<![CDATA[") {
+      skip_past("]]>");
+    } else if (rest.substr(0, 2) == "<?") {
+      skip_past("?>");
+    } else if (rest.substr(0, 2) == "<!" || rest.substr(0, 2) == "</") {
+      ++i;  // a DOCTYPE is refused after parsing; end tags cost nothing
+    } else {
+      size_t start = i;
+      if (++elements > limits.max_elements) {
+        return CorruptError("more than " + std::to_string(limits.max_elements) +
+                            " elements");
+      }
+      size_t attributes = 0;
+      char quote = 0;
+      for (++i; i < t.size(); ++i) {
+        char c = t[i];
+        if (quote) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '=') {
+          if (++total_attributes > limits.max_total_attributes) {
+            return CorruptError("more than " +
+                                std::to_string(limits.max_total_attributes) +
+                                " attributes");
+          }
+          if (++attributes > limits.max_attributes) {
+            return CorruptError(
+                Loc(index.At(static_cast<ptrdiff_t>(start))) + ": more than " +
+                std::to_string(limits.max_attributes) + " attributes");
+          }
+        } else if (c == '>') {
+          break;
+        }
+      }
+    }
+  }
+  return OkStatus();
 }
 
 using Scope = std::map<std::string, std::string, std::less<>>;
@@ -204,6 +272,7 @@ Result<XmlElement> ParseXml(std::string_view text, const XmlLimits& limits) {
                         std::to_string(limits.max_bytes));
   }
   LineIndex index(text);
+  RETURN_IF_ERROR(PrescanXml(text, limits, index));
   pugi::xml_document doc;
   // parse_doctype keeps a DOCTYPE as a node so we can refuse it; pugixml
   // never expands entities beyond the five predefined ones and character

@@ -68,6 +68,8 @@ struct XmlLimits {
   int max_depth = 128;
   size_t max_elements = 500000;
   size_t max_attributes = 256;  // per element
+  // In the whole document: each costs a few hundred bytes once parsed.
+  size_t max_total_attributes = 500000;
 };
 
 // Parses a whole document. kCorrupt for malformed XML ("line L, column C:

@@ -63,6 +63,46 @@ TEST_CASE("xml: limits on depth and size") {
   CHECK(!ParseXml(R"(<a><p:b/></a>)").ok());  // undeclared prefix
 }
 
+TEST_CASE("xml: element and attribute counts are capped before parsing") {
+  XmlLimits limits;
+  limits.max_elements = 1000;
+  limits.max_attributes = 4;
+  limits.max_total_attributes = 50;
+  std::string many = "<r>";
+  for (int i = 0; i < 1000; ++i) many += "<i/>";
+  many += "</r>";
+  auto r = ParseXml(many, limits);
+  REQUIRE(!r.ok());
+  CHECK(r.status().message() == "more than 1000 elements");
+  // '<' in comments, CDATA and processing instructions opens nothing.
+  std::string quoted = "<r><!-- <a><a><a> --><![CDATA[<b><b>]]><?pi <c>?>";
+  for (int i = 0; i < 990; ++i) quoted += "<i/>";
+  quoted += "</r>";
+  CHECK_OK(ParseXml(quoted, limits));
+  auto wide = ParseXml(R"(<r a="1" b="2" c='x=y' d="4" e="5"/>)", limits);
+  REQUIRE(!wide.ok());
+  CHECK(wide.status().message() == "line 1, column 1: more than 4 attributes");
+  CHECK_OK(ParseXml(R"(<r a="1" b="=" c='x=y' d="4"/>)", limits));
+  std::string spread = "<r>";
+  for (int i = 0; i < 20; ++i) spread += R"(<i a="1" b="2" c="3"/>)";
+  spread += "</r>";
+  auto total = ParseXml(spread, limits);
+  REQUIRE(!total.ok());
+  CHECK(total.status().message() == "more than 50 attributes");
+}
+
+TEST_CASE("xml: line numbers need no memory per line") {
+  std::string text = "<r>" + std::string(100000, '\n') + "<a>\n  <b/>\n</r>";
+  auto r = ParseXml(text);
+  REQUIRE(!r.ok());
+  CHECK(r.status().message().find("line 100003,") == 0);
+  auto ok = ParseXml("<r>\n\n<a/>\n<b/></r>");
+  REQUIRE_OK(ok);
+  CHECK(ok->children.at(0).line == 3);
+  CHECK(ok->children.at(1).line == 4);
+  CHECK(ok->children.at(1).column == 2);  // pugixml points past the "<"
+}
+
 TEST_CASE("xml: the writer escapes and round-trips") {
   XmlWriter w;
   w.Open("root").Attr("k", "a\"<&>\nb");

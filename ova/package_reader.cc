@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <set>
 
 #include "core/cancel.h"
 #include "core/digest.h"
@@ -457,12 +458,12 @@ const std::vector<MemberInfo>& PackageReader::members() const {
 }
 
 Status PackageReader::ExpectFiles(const std::vector<std::string>& hrefs) {
+  // A set beside the list: a descriptor may name 100000 chunks.
+  auto& expected = state_->expected;
+  std::set<std::string> seen(expected.begin(), expected.end());
   for (const std::string& href : hrefs) {
     ASSIGN_OR_RETURN(std::string name, ValidateHref(href));
-    auto& expected = state_->expected;
-    if (std::find(expected.begin(), expected.end(), name) == expected.end()) {
-      expected.push_back(std::move(name));
-    }
+    if (seen.insert(name).second) expected.push_back(std::move(name));
   }
   return OkStatus();
 }

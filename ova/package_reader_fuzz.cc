@@ -7,8 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
-#include <thread>
 
 #include "ova/package_reader.h"
 
@@ -30,9 +31,19 @@ void ReadAll(const std::string& path) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/ova2virt-fuzz-XXXXXX";
-    return std::string(mkdtemp(tmpl));
+  // One scratch directory per process, removed at exit (a fuzzing run
+  // must not leave files in /tmp). Never destroyed itself: the exit
+  // handler runs after static destructors would have.
+  static const std::string& dir = *[] {
+    const char* tmp = std::getenv("TMPDIR");
+    auto* d = new std::string(std::string(tmp && *tmp ? tmp : "/tmp") +
+                              "/ova2virt-fuzz-XXXXXX");
+    if (mkdtemp(d->data()) == nullptr) std::abort();
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    });
+    return d;
   }();
   const std::string path = dir + "/input.ova";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

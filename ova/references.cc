@@ -1,5 +1,6 @@
 #include "ova/references.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -11,6 +12,8 @@ namespace ova2virt {
 namespace {
 
 constexpr uint64_t kMaxChunks = 100000;
+// As the OVF reader's limit: real packages reference a handful of files.
+constexpr size_t kMaxFiles = 4096;
 
 Result<std::optional<uint64_t>> NumberAttribute(const XmlElement& file,
                                                 std::string_view attribute) {
@@ -35,7 +38,12 @@ Result<std::vector<FileReference>> ReadFileReferences(
   std::vector<FileReference> out;
   const XmlElement* refs = root.Child(kAnyNs, "References");
   if (refs == nullptr) return out;
+  uint64_t names = 0;  // member names the references stand for, chunks too
   for (const XmlElement* file : refs->Children(kAnyNs, "File")) {
+    if (out.size() == kMaxFiles) {
+      return CorruptError("File " + file->Where() + ": more than " +
+                          std::to_string(kMaxFiles) + " files");
+    }
     FileReference ref;
     auto href = file->Attribute(kAnyNs, "href");
     if (!href) {
@@ -46,6 +54,21 @@ Result<std::vector<FileReference>> ReadFileReferences(
     ref.compression = file->Attribute(kAnyNs, "compression").value_or("");
     ASSIGN_OR_RETURN(ref.size, NumberAttribute(*file, "size"));
     ASSIGN_OR_RETURN(ref.chunk_size, NumberAttribute(*file, "chunkSize"));
+    // Every chunk becomes a name to look for: bound them all together (a
+    // reference with too many chunks on its own is refused, by name, in
+    // ReferencedMemberNames).
+    uint64_t count = 1;
+    if (ref.chunk_size && *ref.chunk_size > 0 && ref.size) {
+      count = std::max<uint64_t>(1, DivRoundUp(*ref.size, *ref.chunk_size));
+    }
+    if (count <= kMaxChunks) {
+      names += count;
+      if (names > kMaxChunks) {
+        return CorruptError("File " + file->Where() +
+                            ": the references name more than " +
+                            std::to_string(kMaxChunks) + " files and chunks");
+      }
+    }
     out.push_back(std::move(ref));
   }
   return out;

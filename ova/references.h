@@ -24,8 +24,9 @@ struct FileReference {
 
 // Reads /Envelope/References/File (any OVF namespace, 0.9 to 2.x).
 // kCorrupt for malformed XML ("line L, column C: ...") or a File without an
-// href, a size or chunk size that is not a number. hrefs are not validated
-// here (see ValidateHref).
+// href, a size or chunk size that is not a number, more than 4096 files, or
+// more than 100000 member names (chunks counted) in all. hrefs are not
+// validated here (see ValidateHref).
 Result<std::vector<FileReference>> ReadFileReferences(
     std::string_view descriptor);
 

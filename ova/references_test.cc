@@ -66,6 +66,34 @@ TEST_CASE("references: chunked files stand for numbered members") {
         "href '../disk.vmdk' leaves the package: '..' component");
 }
 
+TEST_CASE("references: how many names a descriptor may stand for is bounded") {
+  auto envelope = [](const std::string& files) {
+    return "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" "
+           "xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\">"
+           "<References>" +
+           files + "</References></Envelope>";
+  };
+  std::string many;
+  for (int i = 0; i < 4097; ++i) {
+    many += "<File ovf:href=\"d" + std::to_string(i) + "\"/>";
+  }
+  auto r = ReadFileReferences(envelope(many));
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message().find("more than 4096 files") != std::string::npos);
+  // 4096 files are fine; so are 100000 chunks in all, but not one more.
+  many.resize(many.rfind("<File"));
+  CHECK_OK(ReadFileReferences(envelope(many)));
+  std::string chunks =
+      "<File ovf:href=\"a\" ovf:size=\"60000\" ovf:chunkSize=\"1\"/>"
+      "<File ovf:href=\"b\" ovf:size=\"40000\" ovf:chunkSize=\"1\"/>";
+  CHECK_OK(ReadFileReferences(envelope(chunks)));
+  auto over = ReadFileReferences(envelope(chunks + "<File ovf:href=\"c\"/>"));
+  REQUIRE(!over.ok());
+  CHECK(over.status().message().find("more than 100000 files and chunks") !=
+        std::string::npos);
+}
+
 TEST_CASE("references: every corpus descriptor either reads or is corrupt") {
   int read = 0;
   for (const std::string& path : testing::CorpusFiles("ovf")) {

@@ -117,7 +117,12 @@ class TarSource : public PackageSource {
     if (end >= size) return;
     std::vector<uint8_t> buf(
         static_cast<size_t>(std::min<uint64_t>(size - end, kTrailingScan)));
-    if (!ReadExactlyAt(*file_, end, buf).ok()) return;
+    if (Status s = ReadExactlyAt(*file_, end, buf); !s.ok()) {
+      warnings.Warn(
+          "ova.trailing-data", "byte " + std::to_string(end),
+          "cannot check what follows the end of the archive: " + s.message());
+      return;
+    }
     bool nonzero =
         std::any_of(buf.begin(), buf.end(), [](uint8_t b) { return b != 0; });
     if (nonzero || size - end > kTrailingScan) {

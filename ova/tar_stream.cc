@@ -157,6 +157,10 @@ Result<std::optional<TarEntry>> TarStream::Next() {
   uint64_t header_offset = next_header_;
   struct archive_entry* e = nullptr;
   int r = archive_read_next_header(archive_, &e);
+  // A read that failed can reach libarchive's tar reader as the end of the
+  // archive (it looks for end blocks, finds none, and settles): an I/O
+  // error must never pass for a clean end.
+  if (!callback_status_.ok()) return callback_status_;
   if (r == ARCHIVE_EOF) {
     at_end_ = true;
     uint64_t pos = position();
@@ -235,6 +239,7 @@ Result<std::span<const uint8_t>> TarStream::ReadBlock() {
   size_t size = 0;
   la_int64_t offset = 0;
   int r = archive_read_data_block(archive_, &buf, &size, &offset);
+  if (!callback_status_.ok()) return callback_status_;
   if (r == ARCHIVE_EOF) return std::span<const uint8_t>();
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
     return ArchiveError(position());
@@ -260,6 +265,7 @@ Status TarStream::Skip() {
   if (archive_read_data_skip(archive_) != ARCHIVE_OK) {
     return ArchiveError(position());
   }
+  if (!callback_status_.ok()) return callback_status_;
   in_entry_ = false;
   return OkStatus();
 }

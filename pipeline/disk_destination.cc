@@ -15,7 +15,7 @@ class FileDestination : public DiskDestination {
     // From now on the file has its final name: the transaction removes it
     // if a later step fails.
     txn_.AddFile(out_->final_path());
-    return OkStatus();
+    return txn_.journal_status();
   }
   std::string path() const override { return out_->final_path(); }
 
@@ -58,6 +58,9 @@ Result<std::unique_ptr<DiskDestination>> OpenFileDestination(
     const std::string& path, bool replace, Transaction& txn) {
   ASSIGN_OR_RETURN(std::unique_ptr<TempOutputFile> out,
                    TempOutputFile::Create(path, replace));
+  // Removed by `out` itself on any failure; journaled for a SIGKILL.
+  txn.NoteTemporary(out->temp_path());
+  RETURN_IF_ERROR(txn.journal_status());
   return std::unique_ptr<DiskDestination>(
       std::make_unique<FileDestination>(std::move(out), txn));
 }
@@ -65,10 +68,21 @@ Result<std::unique_ptr<DiskDestination>> OpenFileDestination(
 Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     Connection& conn, const std::string& pool, const std::string& name,
     uint64_t capacity, const std::string& format, bool in_place,
-    Transaction& txn) {
-  ASSIGN_OR_RETURN(Volume volume,
-                   conn.CreateVolume(pool, name, capacity, format));
+    Transaction& txn, Diagnostics* diags) {
+  Result<Volume> created = conn.CreateVolume(pool, name, capacity, format);
+  if (!created.ok()) {
+    // A create whose reply was lost may have happened all the same. The
+    // plan checked the name was free, and a namesake made since would
+    // have failed this call with kExists: one there now is ours.
+    if (created.status().code() != ErrorCode::kExists) {
+      auto exists = conn.VolumeExists(pool, name);
+      if (exists.ok() && *exists) txn.AddVolume(pool, name);
+    }
+    return created.status();
+  }
+  Volume volume = std::move(created).value();
   txn.AddVolume(pool, name);
+  RETURN_IF_ERROR(txn.journal_status());
   if (in_place && !volume.path.empty()) {
     // libvirt made the file (mode 0600); writing it directly saves a copy
     // through the daemon. If we may not open it, the stream still works.
@@ -76,6 +90,12 @@ Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     if (file.ok()) {
       return std::unique_ptr<DiskDestination>(std::make_unique<InPlaceVolume>(
           std::move(file).value(), volume.path));
+    }
+    if (diags) {
+      diags->Warn("import.upload-fallback", pool + "/" + name,
+                  "cannot write the volume's file in place (" +
+                      file.status().message() +
+                      "): sending it through libvirt instead");
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<BlockSink> upload,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/byte_stream.h"
+#include "core/diagnostics.h"
 #include "core/status.h"
 #include "virtdriver/connection.h"
 #include "virtdriver/rollback.h"
@@ -33,12 +34,12 @@ Result<std::unique_ptr<DiskDestination>> OpenFileDestination(
 
 // A new volume `name` in `pool`. With `in_place` the volume's file is
 // opened and written directly (a local pool: no stream in between); if that
-// is not possible, or without `in_place`, the bytes go through a
-// virStorageVolUpload stream.
+// is not possible (warning import.upload-fallback in `diags`, if given), or
+// without `in_place`, the bytes go through a virStorageVolUpload stream.
 Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     Connection& conn, const std::string& pool, const std::string& name,
     uint64_t capacity, const std::string& format, bool in_place,
-    Transaction& txn);
+    Transaction& txn, Diagnostics* diags = nullptr);
 
 }  // namespace ova2virt
 

@@ -1,5 +1,6 @@
 #include "pipeline/import.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -16,6 +17,7 @@
 #include "ova/member_name.h"
 #include "ova/package_reader.h"
 #include "ova/references.h"
+#include "pipeline/cleanup.h"
 #include "pipeline/describe.h"
 #include "pipeline/disk_destination.h"
 #include "pipeline/import_plan.h"
@@ -71,6 +73,7 @@ class Importer {
 
   Result<ImportReport> Run() {
     Status s = Steps();
+    if (s.ok()) s = txn_.journal_status();
     if (!s.ok()) {
       // Undo now rather than in the destructor, so that anything that
       // could not be removed is part of the error the user sees.
@@ -82,12 +85,19 @@ class Importer {
       return s;
     }
     txn_.Commit();
+    if (!txn_.journal_status().ok()) {
+      // The journal is marked committed, or it could not be written at
+      // all: either way no cleaner takes the import for a leftover.
+      report_.warnings.Warn("import.journal", journal_ ? journal_->path() : "",
+                            txn_.journal_status().message());
+    }
     return std::move(report_);
   }
 
   Status Steps() {
     report_.input = request_.input;
     report_.dry_run = request_.dry_run;
+    if (!request_.dry_run) StartJournal();
     report_.phases.Start("plan");
     RETURN_IF_ERROR(OpenAndPlan());
     if (request_.dry_run) {
@@ -106,6 +116,37 @@ class Importer {
   }
 
  private:
+  // --- journal ----------------------------------------------------------
+
+  // Cleans up after killed imports on this connection, then starts this
+  // import's journal. Neither can fail the import: without a journal it
+  // still rolls back on any error, only a SIGKILL would leave untracked
+  // leftovers (and the user is told).
+  void StartJournal() {
+    std::string dir = request_.journal_dir.empty() ? DefaultJournalDir()
+                                                   : request_.journal_dir;
+    for (const CleanupJournal& j : CleanupStaleImports(conn_, dir).journals) {
+      bool did = std::any_of(j.items.begin(), j.items.end(), [](auto& i) {
+        return i.action == "removed" || i.action == "failed";
+      });
+      if (!did) continue;  // a journal with nothing left in it just goes
+      report_.warnings.Warn("import.cleaned-leftovers", j.path,
+                            DescribeCleanup(j));
+    }
+    auto journal = JournalWriter::Create(dir, conn_.Uri());
+    if (!journal.ok()) {
+      report_.warnings.Warn(
+          "import.no-journal", dir,
+          "cannot keep an import journal (" + journal.status().message() +
+              "): should this import be killed, 'ova2virt cleanup' will not "
+              "find what it leaves");
+      return;
+    }
+    journal_ = std::move(journal).value();
+    import_id_ = journal_->id();
+    txn_.SetJournal(journal_.get());
+  }
+
   // --- plan -------------------------------------------------------------
 
   Status OpenAndPlan() {
@@ -139,6 +180,9 @@ class Importer {
 
     RETURN_IF_ERROR(ChooseStorage());
     ImportRequest effective = request_;
+    // Marks the domain as this import's, for rollback and cleanup.
+    if (!import_id_.empty())
+      effective.metadata.push_back({"import-id", import_id_});
     if (effective.policy.virt_type.empty() && !effective.policy.kvm_available) {
       auto caps = conn_.Capabilities();
       if (caps.ok()) effective.policy.kvm_available = caps->kvm;
@@ -277,7 +321,8 @@ class Importer {
       return OpenFileDestination(job.path, request_.force, txn_);
     }
     return OpenVolumeDestination(conn_, storage_.pool, job.name, capacity,
-                                 job.format, storage_.in_place, txn_);
+                                 job.format, storage_.in_place, txn_,
+                                 &report_.warnings);
   }
 
   Status WriteWithoutData(CopyJob& job) {
@@ -482,9 +527,16 @@ class Importer {
     for (size_t i = 0; i < plan_.domains.size(); ++i) {
       RETURN_IF_ERROR(CheckCancelled());
       const DomainPlan& d = plan_.domains[i];
-      ASSIGN_OR_RETURN(std::string name, conn_.DefineDomain(d.xml));
-      txn_.AddDomain(name);
-      auto xml = conn_.GetDomainXml(name, true);
+      Result<std::string> name = conn_.DefineDomain(d.xml);
+      if (!name.ok()) {
+        // A define whose reply was lost may have happened all the same:
+        // a domain of that name carrying our import id is ours to remove.
+        if (DomainMadeBy(conn_, d.name, import_id_)) txn_.AddDomain(d.name);
+        return name.status();
+      }
+      txn_.AddDomain(*name);
+      RETURN_IF_ERROR(txn_.journal_status());
+      auto xml = conn_.GetDomainXml(*name, true);
       if (xml.ok()) report_.domains[i].uuid = UuidOf(*xml);
     }
     if (request_.start) {
@@ -499,6 +551,9 @@ class Importer {
   Connection& conn_;
   const ImportRequest& request_;
   ImportReport report_;
+  // Before txn_, which writes to it until it is destroyed.
+  std::unique_ptr<JournalWriter> journal_;
+  std::string import_id_;
   Transaction txn_;
   std::unique_ptr<PackageReader> reader_;
   std::string noun_ = "member ";

@@ -54,6 +54,11 @@ struct ImportRequest {
   bool headless = false;
   // Extra <metadata> entries (batch records its source digest here).
   KeyValues metadata;
+  // Where the import journal goes (virtdriver/journal.h); empty:
+  // DefaultJournalDir(). A real import keeps one, records its id in the
+  // domain's <metadata> ("import-id"), and first cleans up the journals of
+  // killed imports on the same connection (warning import.cleaned-leftovers).
+  std::string journal_dir;
 };
 
 struct ImportedVolume {

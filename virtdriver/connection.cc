@@ -13,6 +13,7 @@
 #include "core/file.h"
 #include "core/xml.h"
 #include "virtdriver/connection_impl.h"
+#include "virtdriver/libvirt_faults.h"
 
 namespace ova2virt {
 namespace {
@@ -472,8 +473,10 @@ Result<Volume> Connection::CreateVolume(const std::string& pool,
   w.Open("permissions").Leaf("mode", "0600").Close();
   w.Close();
   std::string xml = w.Finish();
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kCreate, false, where));
   virt::VolHandle v(virStorageVolCreateXML(p.get(), xml.c_str(), 0));
   if (!v) return LastError(where);
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kCreate, true, where));
   Volume out;
   out.pool = pool;
   out.name = name;
@@ -486,18 +489,18 @@ Result<Volume> Connection::CreateVolume(const std::string& pool,
 Status Connection::DeleteVolume(const std::string& pool,
                                 const std::string& name) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
-  if (virStorageVolDelete(v.get(), 0) < 0) {
-    return LastError("volume " + Quote(pool + "/" + name));
-  }
-  return OkStatus();
+  std::string where = "volume " + Quote(pool + "/" + name);
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kDelete, false, where));
+  if (virStorageVolDelete(v.get(), 0) < 0) return LastError(where);
+  return InjectedLibvirtFault(LibvirtStep::kDelete, true, where);
 }
 
 Status Connection::RefreshPool(const std::string& pool) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
-  if (virStoragePoolRefresh(p.get(), 0) < 0) {
-    return LastError("pool " + Quote(pool));
-  }
-  return OkStatus();
+  std::string where = "pool " + Quote(pool);
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kRefresh, false, where));
+  if (virStoragePoolRefresh(p.get(), 0) < 0) return LastError(where);
+  return InjectedLibvirtFault(LibvirtStep::kRefresh, true, where);
 }
 
 Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(

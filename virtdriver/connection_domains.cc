@@ -3,6 +3,7 @@
 
 #include "core/cancel.h"
 #include "virtdriver/connection_impl.h"
+#include "virtdriver/libvirt_faults.h"
 
 namespace ova2virt {
 namespace {
@@ -78,6 +79,8 @@ Result<bool> Connection::DomainExists(const std::string& name) {
 }
 
 Result<std::string> Connection::DefineDomain(const std::string& xml) {
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kDefine, false,
+                                       "cannot define the domain"));
   virt::DomainHandle d(virDomainDefineXMLFlags(impl_->conn(), xml.c_str(),
                                                VIR_DOMAIN_DEFINE_VALIDATE));
   if (!d && LastErrorCode() == VIR_ERR_NO_SUPPORT) {
@@ -86,17 +89,19 @@ Result<std::string> Connection::DefineDomain(const std::string& xml) {
     d.reset(virDomainDefineXML(impl_->conn(), xml.c_str()));
   }
   if (!d) return LastError("cannot define the domain");
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kDefine, true,
+                                       "cannot define the domain"));
   const char* name = virDomainGetName(d.get());
   return std::string(name ? name : "");
 }
 
 Status Connection::StartDomain(const std::string& name, bool paused) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
+  std::string where = "cannot start domain " + Quote(name);
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kStart, false, where));
   unsigned flags = paused ? VIR_DOMAIN_START_PAUSED : 0;
-  if (virDomainCreateWithFlags(d.get(), flags) < 0) {
-    return LastError("cannot start domain " + Quote(name));
-  }
-  return OkStatus();
+  if (virDomainCreateWithFlags(d.get(), flags) < 0) return LastError(where);
+  return InjectedLibvirtFault(LibvirtStep::kStart, true, where);
 }
 
 Status Connection::ResumeDomain(const std::string& name) {
@@ -125,6 +130,8 @@ Status Connection::UndefineDomain(const std::string& name) {
     }
     return LastError("domain " + Quote(name));
   }
+  std::string where = "cannot undefine domain " + Quote(name);
+  RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kUndefine, false, where));
   unsigned flags = VIR_DOMAIN_UNDEFINE_NVRAM |
                    VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                    VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
@@ -132,14 +139,14 @@ Status Connection::UndefineDomain(const std::string& name) {
   if (virDomainUndefineFlags(d.get(), flags) < 0) {
     if (LastErrorCode() != VIR_ERR_NO_SUPPORT &&
         LastErrorCode() != VIR_ERR_INVALID_ARG) {
-      return LastError("cannot undefine domain " + Quote(name));
+      return LastError(where);
     }
     virResetLastError();
     if (virDomainUndefine(d.get()) < 0) {
-      return LastError("cannot undefine domain " + Quote(name));
+      return LastError(where);
     }
   }
-  return OkStatus();
+  return InjectedLibvirtFault(LibvirtStep::kUndefine, true, where);
 }
 
 Result<DomainState> Connection::GetDomainState(const std::string& name) {

@@ -12,16 +12,43 @@ Transaction::~Transaction() {
   if (!s.ok() && diags_) diags_->Warn("rollback.leftover", "", s.message());
 }
 
+void Transaction::Journal(const JournalEntry& entry) {
+  if (journal_ == nullptr) return;
+  Status s = journal_->Add(entry);
+  if (!s.ok() && journal_status_.ok()) {
+    journal_status_ = s.WithContext("import journal");
+  }
+}
+
 void Transaction::AddVolume(const std::string& pool, const std::string& name) {
   steps_.push_back({Step::kVolume, pool, name});
+  Journal({JournalEntry::Kind::kVolume, pool, name});
 }
 
 void Transaction::AddFile(const std::string& path) {
   steps_.push_back({Step::kFile, path, ""});
+  Journal({JournalEntry::Kind::kFile, path, ""});
 }
 
 void Transaction::AddDomain(const std::string& name) {
   steps_.push_back({Step::kDomain, name, ""});
+  Journal({JournalEntry::Kind::kDomain, name, ""});
+}
+
+void Transaction::NoteTemporary(const std::string& path) {
+  Journal({JournalEntry::Kind::kTemp, path, ""});
+}
+
+void Transaction::Commit() {
+  steps_.clear();
+  if (journal_ == nullptr) return;
+  // The commit mark first: should the file outlive us, a cleaner must not
+  // take what it lists for leftovers.
+  Status s = journal_->MarkCommitted();
+  Status r = journal_->Remove();
+  if (!s.ok() || !r.ok()) {
+    journal_status_ = (r.ok() ? s : r).WithContext("import journal");
+  }
 }
 
 Status Transaction::Undo(const Step& step) {
@@ -52,7 +79,10 @@ Status Transaction::Rollback() {
     if (!s.ok()) left.push_back(s.message());
   }
   steps_.clear();
-  if (left.empty()) return OkStatus();
+  if (left.empty()) {
+    if (journal_ != nullptr) journal_->Remove().IgnoreError();
+    return OkStatus();
+  }
   std::string msg =
       "rollback left " + std::to_string(left.size()) + " item(s) behind: ";
   for (size_t i = 0; i < left.size(); ++i) {

@@ -1,6 +1,8 @@
 // A Transaction records what an import created on a connection (volumes,
 // files, a domain) and, unless committed, removes it newest first. An
-// import that fails, or is interrupted, leaves nothing behind.
+// import that fails, or is interrupted, leaves nothing behind. With a
+// journal (journal.h), every item is also written to disk as it is
+// recorded, so that a killed import's leftovers can be found.
 #ifndef OVA2VIRT_VIRTDRIVER_ROLLBACK_H_
 #define OVA2VIRT_VIRTDRIVER_ROLLBACK_H_
 
@@ -10,6 +12,7 @@
 #include "core/diagnostics.h"
 #include "core/status.h"
 #include "virtdriver/connection.h"
+#include "virtdriver/journal.h"
 
 namespace ova2virt {
 
@@ -24,16 +27,29 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
+  // Writes each item to `journal` (not owned; may be null) from now on.
+  // Commit(), and a Rollback() that removed everything, delete it.
+  void SetJournal(JournalWriter* journal) { journal_ = journal; }
+
   void AddVolume(const std::string& pool, const std::string& name);
   void AddFile(const std::string& path);  // --storage-dir outputs
   // A defined domain: rollback stops it if running, then undefines it.
   void AddDomain(const std::string& name);
+  // A temporary file that removes itself (TempOutputFile): journaled only,
+  // for the case where this process is killed before it can.
+  void NoteTemporary(const std::string& path);
 
-  // Keeps everything: nothing is removed afterwards.
-  void Commit() { steps_.clear(); }
+  // The first journal write that failed (the import should stop: a crash
+  // now could leave something nobody can find), or ok.
+  const Status& journal_status() const { return journal_status_; }
+
+  // Keeps everything: nothing is removed afterwards. The journal is marked
+  // committed, then deleted (a failure shows in journal_status()).
+  void Commit();
 
   // Removes everything recorded, newest first, trying every step even
-  // after one fails. Returns ok, or kFailed naming what is left behind.
+  // after one fails. Returns ok, or kFailed naming what is left behind (the
+  // journal then stays, for `ova2virt cleanup`).
   Status Rollback();
 
   bool empty() const { return steps_.empty(); }
@@ -44,10 +60,13 @@ class Transaction {
     std::string a, b;  // pool and volume name; path; domain name
   };
   Status Undo(const Step& step);
+  void Journal(const JournalEntry& entry);
 
   Connection& conn_;
   Diagnostics* diags_;
   std::vector<Step> steps_;
+  JournalWriter* journal_ = nullptr;
+  Status journal_status_;
 };
 
 }  // namespace ova2virt

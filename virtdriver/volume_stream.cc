@@ -6,6 +6,7 @@
 #include "core/cancel.h"
 #include "core/checked_math.h"
 #include "virtdriver/connection_impl.h"
+#include "virtdriver/libvirt_faults.h"
 
 namespace ova2virt {
 namespace {
@@ -109,6 +110,7 @@ class UploadSink : public BlockSink {
   Status SendData(std::span<const uint8_t> data) {
     while (!data.empty()) {
       size_t n = std::min(data.size(), kChunk);
+      RETURN_IF_ERROR(Injected(false));
       int sent = virStreamSend(stream_.get(),
                                reinterpret_cast<const char*>(data.data()), n);
       if (sent < 0) {
@@ -118,8 +120,19 @@ class UploadSink : public BlockSink {
       }
       data = data.subspan(static_cast<size_t>(sent));
       pos_ += static_cast<uint64_t>(sent);
+      RETURN_IF_ERROR(Injected(true));
     }
     return OkStatus();
+  }
+
+  // The fault seam (libvirt_faults.h): a failed send aborts the stream,
+  // as a real one does.
+  Status Injected(bool after) {
+    Status s =
+        InjectedLibvirtFault(LibvirtStep::kUpload, after,
+                             where_ + " at byte " + std::to_string(pos_));
+    if (!s.ok()) Abort();
+    return s;
   }
 
   Status SendGap(uint64_t length) {
@@ -146,6 +159,7 @@ class UploadSink : public BlockSink {
 
   Status Finish() {
     if (!stream_) return OkStatus();
+    RETURN_IF_ERROR(Injected(false));
     int rc = virStreamFinish(stream_.get());
     Status s = rc < 0 ? LastError(where_ + ": upload failed") : OkStatus();
     stream_.reset();
@@ -180,6 +194,9 @@ class DownloadSource : public RandomAccessSource {
   Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> out) override {
     if (offset >= size_ || out.empty()) return size_t{0};
     RETURN_IF_ERROR(CheckCancelled());
+    RETURN_IF_ERROR(
+        InjectedLibvirtFault(LibvirtStep::kDownload, false,
+                             where_ + " at byte " + std::to_string(offset)));
     if (!stream_ || offset != pos_) {
       Abort();
       stream_.reset(virStreamNew(conn_, 0));

@@ -4,6 +4,8 @@ set -u
 : "${OVA2VIRT:?}" "${CORPUS:?}" "${SRC:?}" "${BUILD:?}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ova2virt-cli-XXXXXX")
+# Import journals (and anything else ova2virt keeps) stay in the test.
+export OVA2VIRT_STATE_DIR="$T/state"
 trap 'rm -rf "$T"' EXIT
 failures=0
 checks=0

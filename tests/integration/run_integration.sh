@@ -39,6 +39,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ova2virt-it-XXXXXX") || exit 1
 # QEMU runs as libvirt-qemu and must reach files under here.
 chmod 0755 "$work"
 export OVA2VIRT_TEST_DIR="$work/files"
+# Import journals stay in the test, not in /var/lib/ova2virt.
+export OVA2VIRT_STATE_DIR="$work/state"
 mkdir -p "$OVA2VIRT_TEST_DIR"
 chmod 0755 "$OVA2VIRT_TEST_DIR"
 

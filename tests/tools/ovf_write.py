@@ -63,6 +63,7 @@ class Disk:
     file_size: int  # bytes of the file as packaged
     capacity_bytes: int  # virtual size
     populated_size: int = None  # bytes of data; ovftool's ovf:populatedSize
+    format: str = STREAM_OPTIMIZED  # ovf:format, the file's image format
 
 
 @dataclasses.dataclass
@@ -173,7 +174,7 @@ def format_ovf(vs):
     for i, disk in enumerate(vs.disks, 1):
         attrs = _capacity_attrs(disk.capacity_bytes) + [
             ("ovf:diskId", f"vmdisk{i}"), ("ovf:fileRef", f"file{i}"),
-            ("ovf:format", STREAM_OPTIMIZED)]
+            ("ovf:format", disk.format)]
         if disk.populated_size is not None:
             attrs.append(("ovf:populatedSize", disk.populated_size))
         w.leaf("Disk", attrs=attrs)

@@ -1,0 +1,155 @@
+// The import journal: what it writes, what reads it back, and the lock
+// that tells a running import's journal from a dead one's. (flock(2) locks
+// of two open files conflict within one process too, so a live writer here
+// stands for a live import.)
+#include "virtdriver/journal.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tests/support/test_util.h"
+#include "virtdriver/rollback.h"
+
+namespace ova2virt {
+namespace {
+
+using Kind = JournalEntry::Kind;
+
+TEST_CASE("journal: entries round-trip, whatever the names hold") {
+  testing::TempDir tmp;
+  std::string dir = tmp.Join("state/journal");
+  auto w = JournalWriter::Create(dir, "qemu+unix:///system?socket=/a b");
+  REQUIRE_OK(w);
+  struct stat st;
+  REQUIRE(stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK((*w)->path() == dir + "/import-" + (*w)->id() + ".journal");
+  std::vector<JournalEntry> entries = {
+      {Kind::kVolume, "my pool", "disk 1%.qcow2"},
+      {Kind::kTemp, "/srv/vms/.x.ova2virt-tmp-AbC", ""},
+      {Kind::kFile, "/srv/odd\nname\t\x01\xff", ""},
+      {Kind::kDomain, "", ""},
+  };
+  for (const JournalEntry& e : entries) CHECK_OK((*w)->Add(e));
+  auto parsed = ParseJournal(testing::ReadFileOrDie((*w)->path()));
+  REQUIRE_OK(parsed);
+  CHECK(parsed->id == (*w)->id());
+  CHECK(parsed->pid == getpid());
+  CHECK(parsed->uri == "qemu+unix:///system?socket=/a b");
+  CHECK(parsed->started.size() == 20);
+  REQUIRE(parsed->entries.size() == entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    CHECK(parsed->entries[i].kind == entries[i].kind);
+    CHECK(parsed->entries[i].a == entries[i].a);
+    CHECK(parsed->entries[i].b == entries[i].b);
+  }
+  CHECK(!parsed->committed);
+  CHECK_OK((*w)->MarkCommitted());
+  CHECK(ParseJournal(testing::ReadFileOrDie((*w)->path()))->committed);
+  CHECK_OK((*w)->Remove());
+  CHECK(std::filesystem::is_empty(dir));
+}
+
+TEST_CASE("journal: a line cut short by a crash is ignored; junk is not") {
+  std::string text =
+      "ova2virt-journal 1\nid x\npid 12\nuri test:///default\n"
+      "volume p v\nfile /a\ndomain d";  // the crash came mid-line
+  auto j = ParseJournal(text);
+  REQUIRE_OK(j);
+  CHECK(j->entries.size() == 2);
+  CHECK(ParseJournal("something else\n").status().code() ==
+        ErrorCode::kCorrupt);
+  CHECK(!ParseJournal("ova2virt-journal 1\nvolume only-a-pool\n").ok());
+  CHECK(!ParseJournal("ova2virt-journal 1\nfile %zz\n").ok());
+  CHECK(!ParseJournal("ova2virt-journal 1\nfile %4\n").ok());
+}
+
+TEST_CASE("journal: only the journals of dead imports are taken") {
+  testing::TempDir tmp;
+  std::string dir = tmp.Join("j");
+  auto live = JournalWriter::Create(dir, "test:///default");
+  REQUIRE_OK(live);
+  std::string dead_path;
+  {
+    auto dead = JournalWriter::Create(dir, "test:///default");
+    REQUIRE_OK(dead);
+    CHECK_OK((*dead)->Add({Kind::kFile, "/x", ""}));
+    dead_path = (*dead)->path();
+  }  // closed without Remove(): as if its process were killed
+  // A dot-file of an import killed while starting its journal.
+  testing::WriteFileOrDie(dir + "/.import-1-2-3.journal.tmp",
+                          "ova2virt-journal 1\n");
+  std::vector<std::string> busy;
+  auto stale = LockStaleJournals(dir, &busy);
+  REQUIRE_OK(stale);
+  REQUIRE(stale->size() == 1);
+  CHECK((*stale)[0].journal().path == dead_path);
+  CHECK((*stale)[0].journal().entries.size() == 1);
+  CHECK(busy == std::vector<std::string>{(*live)->path()});
+  CHECK(!std::filesystem::exists(dir + "/.import-1-2-3.journal.tmp"));
+  // While this process holds it, nobody else takes it.
+  auto again = LockStaleJournals(dir, &busy);
+  REQUIRE_OK(again);
+  CHECK(again->empty());
+  CHECK_OK((*stale)[0].Remove());
+  CHECK(!std::filesystem::exists(dead_path));
+  // A missing directory holds nothing.
+  CHECK(LockStaleJournals(tmp.Join("none"))->empty());
+}
+
+TEST_CASE("journal: the transaction writes it and removes it when done") {
+  testing::TempDir tmp;
+  auto c = Connection::Open("test:///default");
+  REQUIRE_OK(c);
+  std::string file = tmp.Join("disk.qcow2");
+  testing::WriteFileOrDie(file, "x");
+  auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
+  REQUIRE_OK(w);
+  std::string path = (*w)->path();
+  {
+    Transaction t(**c);
+    t.SetJournal(w->get());
+    REQUIRE_OK((*c)->CreateVolume("default-pool", "journal-a.raw", 512, "raw"));
+    t.AddVolume("default-pool", "journal-a.raw");
+    t.NoteTemporary(tmp.Join(".disk.qcow2.ova2virt-tmp-xyz"));
+    t.AddFile(file);
+    auto j = ParseJournal(testing::ReadFileOrDie(path));
+    REQUIRE_OK(j);
+    REQUIRE(j->entries.size() == 3);
+    CHECK(j->entries[0].kind == Kind::kVolume);
+    CHECK(j->entries[1].kind == Kind::kTemp);
+    CHECK(j->entries[2].a == file);
+    CHECK_OK(t.journal_status());
+  }  // rolled back completely: the journal goes too
+  CHECK(!std::filesystem::exists(path));
+  CHECK(!*(*c)->VolumeExists("default-pool", "journal-a.raw"));
+
+  // A rollback that leaves something keeps the journal for cleanup.
+  auto w2 = JournalWriter::Create(tmp.Join("j"), "test:///default");
+  REQUIRE_OK(w2);
+  {
+    Transaction t(**c);
+    t.SetJournal(w2->get());
+    t.AddFile(tmp.path());  // a directory: unlink fails
+  }
+  CHECK(std::filesystem::exists((*w2)->path()));
+
+  // Commit marks and removes it, and keeps what it lists.
+  testing::WriteFileOrDie(file, "x");
+  auto w3 = JournalWriter::Create(tmp.Join("j"), "test:///default");
+  REQUIRE_OK(w3);
+  {
+    Transaction t(**c);
+    t.SetJournal(w3->get());
+    t.AddFile(file);
+    t.Commit();
+    CHECK_OK(t.journal_status());
+  }
+  CHECK(!std::filesystem::exists((*w3)->path()));
+  CHECK(std::filesystem::exists(file));
+}
+
+}  // namespace
+}  // namespace ova2virt
