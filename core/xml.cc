@@ -102,6 +102,25 @@ Status PrescanXml(std::string_view t, const XmlLimits& limits,
 
 using Scope = std::map<std::string, std::string, std::less<>>;
 
+// XML 1.0 allows no C0 control character but tab, LF and CR, neither raw
+// nor as a character reference; pugixml does not check. A value holding one
+// is refused here, as a conforming parser would, rather than read and then
+// silently lost when the value is written back out.
+Status CheckChars(std::string_view value, std::pair<int, int> lc,
+                  std::string_view what) {
+  for (char ch : value) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c);
+      return CorruptError(Loc(lc) + ": " + std::string(what) +
+                          " holds control character " + code +
+                          ", which XML does not allow");
+    }
+  }
+  return OkStatus();
+}
+
 std::pair<std::string_view, std::string_view> SplitQName(std::string_view q) {
   size_t colon = q.find(':');
   if (colon == std::string_view::npos) return {{}, q};
@@ -180,6 +199,8 @@ struct Converter {
       attr.local = std::string(al);
       RETURN_IF_ERROR(resolve(ap, true, &attr.ns));
       attr.value = a.value();
+      RETURN_IF_ERROR(
+          CheckChars(attr.value, lc, "attribute " + Quote(attr.qname)));
       out->attributes.push_back(std::move(attr));
     }
 
@@ -193,6 +214,9 @@ struct Converter {
         }
         case pugi::node_pcdata:
         case pugi::node_cdata:
+          RETURN_IF_ERROR(CheckChars(child.value(),
+                                     index.At(child.offset_debug()),
+                                     "text of " + Quote(out->qname)));
           out->text.append(child.value());
           break;
         default:
