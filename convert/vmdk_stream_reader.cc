@@ -5,6 +5,7 @@
 #include <string>
 
 #include "convert/zero.h"
+#include "core/aligned_buffer.h"
 #include "core/checked_math.h"
 #include "core/compress.h"
 #include "core/endian.h"
@@ -49,8 +50,9 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
   // joins grains that are adjacent both on the disk and in `out`.
   void Run() override {
     thread_local Inflater inflater;
+    // Aligned, so that a file sink can write the runs with direct I/O.
     if (out.size() < grains.size() * grain_bytes_) {
-      out.resize(grains.size() * grain_bytes_);
+      out.Resize(grains.size() * grain_bytes_);
     }
     runs.clear();
     for (size_t i = 0; i < grains.size(); ++i) {
@@ -80,7 +82,7 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
 
   std::vector<uint8_t> comp;
   std::vector<Grain> grains;
-  std::vector<uint8_t> out;
+  AlignedBuffer out;
   std::vector<DataRun> runs;
   Status status;
 

@@ -266,7 +266,11 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
     ASSIGN_OR_RETURN(tmp, TempOutputFile::Create(req.output, req.replace));
     out_file = &tmp->file();
   }
-  FileBlockSink block_sink(*out_file);
+  // A disk image written to a file is not read back by this process:
+  // aligned runs go straight to the disk (stdout stays buffered).
+  FileBlockSink block_sink(
+      *out_file, req.output == "-" ? FileBlockSink::Mode::kBuffered
+                                   : FileBlockSink::Mode::kDirectWhenAligned);
   std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {

@@ -8,7 +8,9 @@ namespace {
 class FileDestination : public DiskDestination {
  public:
   FileDestination(std::unique_ptr<TempOutputFile> out, Transaction& txn)
-      : out_(std::move(out)), sink_(out_->file()), txn_(txn) {}
+      : out_(std::move(out)),
+        sink_(out_->file(), FileBlockSink::Mode::kDirectWhenAligned),
+        txn_(txn) {}
   BlockSink& sink() override { return sink_; }
   Status Commit() override {
     RETURN_IF_ERROR(out_->Commit());
@@ -28,7 +30,9 @@ class FileDestination : public DiskDestination {
 class InPlaceVolume : public DiskDestination {
  public:
   InPlaceVolume(File file, std::string path)
-      : file_(std::move(file)), sink_(file_), path_(std::move(path)) {}
+      : file_(std::move(file)),
+        sink_(file_, FileBlockSink::Mode::kDirectWhenAligned),
+        path_(std::move(path)) {}
   BlockSink& sink() override { return sink_; }
   Status Commit() override { return file_.Sync(); }
   std::string path() const override { return path_; }
