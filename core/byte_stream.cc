@@ -154,8 +154,25 @@ Result<size_t> LimitedSource::Read(std::span<uint8_t> out) {
   return n;
 }
 
+Result<size_t> LimitedSource::ReadShared(std::span<uint8_t> out,
+                                         uint64_t* ticket) {
+  *ticket = 0;
+  if (remaining_ == 0 || out.empty()) return size_t{0};
+  size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), remaining_));
+  ASSIGN_OR_RETURN(size_t n, inner_.ReadShared(out.first(want), ticket));
+  remaining_ -= n;
+  return n;
+}
+
 Result<size_t> CountingSource::Read(std::span<uint8_t> out) {
   ASSIGN_OR_RETURN(size_t n, inner_.Read(out));
+  count_ += n;
+  return n;
+}
+
+Result<size_t> CountingSource::ReadShared(std::span<uint8_t> out,
+                                          uint64_t* ticket) {
+  ASSIGN_OR_RETURN(size_t n, inner_.ReadShared(out, ticket));
   count_ += n;
   return n;
 }

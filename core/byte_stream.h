@@ -24,6 +24,21 @@ class ByteSource {
   // Reads up to out.size() bytes into `out` and returns how many. Returns 0
   // only at the end of the stream (or when `out` is empty).
   virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
+
+  // Read() for a caller that keeps the bytes where they landed, unchanged,
+  // until it calls Reclaim(): a tee (a package member's hash) may then go on
+  // reading them on another thread after this returns, instead of making
+  // the caller wait. Sets `*ticket` for these bytes (0: nothing to wait
+  // for). The caller must not write to, nor free, those bytes before
+  // Reclaim(ticket) returned. Streams without such a tee read as Read().
+  virtual Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) {
+    *ticket = 0;
+    return Read(out);
+  }
+  // Returns once nothing reads the bytes of the ReadShared() call that gave
+  // `ticket` any more, nor those of any earlier call (tickets grow). A plain
+  // Read() or Reclaim() of a later ticket settles earlier ones too.
+  virtual void Reclaim(uint64_t ticket) { (void)ticket; }
 };
 
 class ByteSink {
@@ -154,6 +169,8 @@ class LimitedSource : public ByteSource {
   LimitedSource(ByteSource& inner, uint64_t limit)
       : inner_(inner), remaining_(limit) {}
   Result<size_t> Read(std::span<uint8_t> out) override;
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override;
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
   uint64_t remaining() const { return remaining_; }
 
  private:
@@ -166,6 +183,8 @@ class CountingSource : public ByteSource {
  public:
   explicit CountingSource(ByteSource& inner) : inner_(inner) {}
   Result<size_t> Read(std::span<uint8_t> out) override;
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override;
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
   uint64_t count() const { return count_; }
 
  private:
