@@ -90,7 +90,10 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
           continue;
         }
       }
-      runs.push_back({g.guest_offset, {dst, g.length}});
+      // Every grain of the run was checked just above, while in cache.
+      runs.push_back({g.guest_offset,
+                      {dst, g.length},
+                      static_cast<uint32_t>(grain_bytes_)});
     }
   }
 
