@@ -224,7 +224,10 @@ FileSink::FileSink(File& file, size_t buffer_size)
     : file_(file), buffer_(buffer_size) {}
 
 Status FileSink::Write(std::span<const uint8_t> data) {
-  if (data.size() >= buffer_.size()) {
+  // Large pieces (a batch of compressed grains) go straight to the file
+  // after what is buffered: copying them would cost more than the system
+  // call it saves. Small ones (markers, tables) are gathered.
+  if (data.size() >= buffer_.size() / 4) {
     RETURN_IF_ERROR(Flush());
     RETURN_IF_ERROR(file_.WriteAll(data));
     written_ += data.size();

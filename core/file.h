@@ -83,7 +83,8 @@ class FileRandomAccess : public RandomAccessSource {
   uint64_t size_;
 };
 
-// Appends to a file through a large buffer (few syscalls).
+// Appends to a file through a large buffer (few syscalls); pieces of a
+// quarter of the buffer or more are written without copying.
 class FileSink : public ByteSink {
  public:
   explicit FileSink(File& file, size_t buffer_size = 1 << 20);

@@ -93,5 +93,22 @@ TEST_CASE("file block sink: injected write faults reach direct writes") {
   CHECK(s.message().find("f.img") != std::string::npos);
 }
 
+TEST_CASE("file sink: small pieces gathered, large ones written through") {
+  TempDir dir;
+  auto file = File::CreateExclusive(dir.Join("s.bin"));
+  REQUIRE_OK(file);
+  FileSink sink(*file, 64 * 1024);
+  std::string expected;
+  // Around the buffer's size and a quarter of it, in every order.
+  for (size_t n : {100, 16383, 16384, 70000, 5, 65536, 1, 40000, 30000}) {
+    std::string piece = RandomBytes(n, static_cast<unsigned>(n));
+    REQUIRE_OK(sink.Write(AsBytes(piece)));
+    expected += piece;
+  }
+  REQUIRE_OK(sink.Close());
+  CHECK(sink.written() == expected.size());
+  CHECK(testing::ReadFileOrDie(dir.Join("s.bin")) == expected);
+}
+
 }  // namespace
 }  // namespace ova2virt
