@@ -16,11 +16,18 @@ namespace ova2virt::cli {
 namespace {
 
 // The command table: one line per subcommand, in the order --help lists them.
+// clang-format off
 const CommandEntry kCommands[] = {
-    {"inspect", AddInspectCommand}, {"verify", AddVerifyCommand},
-    {"convert", AddConvertCommand}, {"import", AddImportCommand},
-    {"run", AddRunCommand},         {"complete", AddCompleteCommand},
+    {"inspect", AddInspectCommand},
+    {"verify", AddVerifyCommand},
+    {"convert", AddConvertCommand},
+    {"import", AddImportCommand},
+    {"run", AddRunCommand},
+    {"export", AddExportCommand},
+    {"batch", AddBatchCommand},
+    {"complete", AddCompleteCommand},
 };
+// clang-format on
 
 void OnSignal(int sig) {
   // First signal: ask every loop to stop and roll back. Second: the user

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/import_options.h"
+#include "cli/terminal.h"
 #include "core/file.h"
 #include "pipeline/run.h"
 
@@ -21,6 +22,7 @@ struct RunArgs {
   ImportArgs import;
   int timeout = 0;
   std::string keep;
+  bool console = false;
 };
 
 // The console as it arrives, unbuffered, so a person watching sees it live.
@@ -58,7 +60,18 @@ int RunRun(Context& context, const RunArgs& args) {
   CappedSink captured;
   request.console =
       context.common.json ? static_cast<ByteSink*>(&captured) : &stdout_sink;
+  std::unique_ptr<RawTerminal> terminal;
+  if (args.console) {
+    if (context.common.json) {
+      return context.Fail(UsageError("--console and --json do not mix"));
+    }
+    context.Info("ova2virt: console attached; Ctrl-] stops the guest");
+    terminal = std::make_unique<RawTerminal>();
+    request.interactive = true;
+    request.read_input = [t = terminal.get()] { return t->ReadTyped(); };
+  }
   Result<RunReport> report = RunAppliance(request);
+  terminal.reset();  // the terminal back to normal before any message
   if (!report.ok()) return context.Fail(report.status());
   if (context.common.json) {
     nlohmann::json doc;
@@ -97,6 +110,9 @@ void AddRunCommand(CLI::App& app, Context& context) {
   cmd->add_option("--timeout", args->timeout,
                   "stop the guest after S seconds (default: wait)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--console", args->console,
+                "attach the first guest's serial console both ways (type "
+                "into it; Ctrl-] stops the guest)");
   cmd->add_option("--keep", args->keep,
                   "use DIR for the driver, images and console logs, and keep "
                   "it");

@@ -20,7 +20,9 @@ void AddVerifyCommand(CLI::App& app, Context& context);    // cmd_verify.cc
 void AddConvertCommand(CLI::App& app, Context& context);   // cmd_convert.cc
 void AddImportCommand(CLI::App& app, Context& context);    // cmd_import.cc
 void AddRunCommand(CLI::App& app, Context& context);       // cmd_run.cc
+void AddExportCommand(CLI::App& app, Context& context);    // cmd_export.cc
 void AddCompleteCommand(CLI::App& app, Context& context);  // cmd_complete.cc
+void AddBatchCommand(CLI::App& app, Context& context);     // cmd_batch.cc
 
 }  // namespace ova2virt::cli
 

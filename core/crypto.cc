@@ -12,6 +12,8 @@
 #include <ctime>
 #include <memory>
 
+#include "core/digest_internal.h"
+
 namespace ova2virt {
 namespace {
 
@@ -62,18 +64,6 @@ std::string TakeOpenSslError() {
   }
   ERR_clear_error();
   return out.empty() ? "unknown openssl error" : out;
-}
-
-const EVP_MD* Md(DigestAlgorithm a) {
-  switch (a) {
-    case DigestAlgorithm::kSha1:
-      return EVP_sha1();
-    case DigestAlgorithm::kSha256:
-      return EVP_sha256();
-    case DigestAlgorithm::kSha512:
-      return EVP_sha512();
-  }
-  return EVP_sha256();
 }
 
 std::string NameString(const X509_NAME* name) {
@@ -222,8 +212,8 @@ Status VerifySignature(const Certificate& signer, DigestAlgorithm algorithm,
         TakeOpenSslError());
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, Md(algorithm), nullptr,
-                                   key) != 1) {
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EvpMdFor(algorithm),
+                                   nullptr, key) != 1) {
     return UnsupportedError("cannot verify with a " + signer.info().key +
                             " key: " + TakeOpenSslError());
   }
@@ -281,7 +271,7 @@ Result<std::vector<uint8_t>> SignData(std::string_view private_key_pem,
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   size_t len = 0;
   if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, Md(algorithm), nullptr,
+      EVP_DigestSignInit(ctx.get(), nullptr, EvpMdFor(algorithm), nullptr,
                          key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
     return FailedError("cannot sign: " + TakeOpenSslError());

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/digest_internal.h"
+
 namespace ova2virt {
 
 std::string_view DigestName(DigestAlgorithm algorithm) {
@@ -42,8 +44,7 @@ size_t DigestSize(DigestAlgorithm algorithm) {
   return 32;
 }
 
-namespace {
-const EVP_MD* Md(DigestAlgorithm a) {
+const evp_md_st* EvpMdFor(DigestAlgorithm a) {
   switch (a) {
     case DigestAlgorithm::kSha1:
       return EVP_sha1();
@@ -54,7 +55,6 @@ const EVP_MD* Md(DigestAlgorithm a) {
   }
   return EVP_sha256();
 }
-}  // namespace
 
 struct Hasher::Impl {
   EVP_MD_CTX* ctx = nullptr;
@@ -65,7 +65,7 @@ Hasher::Hasher(DigestAlgorithm algorithm)
     : algorithm_(algorithm), impl_(std::make_unique<Impl>()) {
   impl_->ctx = EVP_MD_CTX_new();
   if (impl_->ctx == nullptr ||
-      EVP_DigestInit_ex(impl_->ctx, Md(algorithm), nullptr) != 1) {
+      EVP_DigestInit_ex(impl_->ctx, EvpMdFor(algorithm), nullptr) != 1) {
     std::abort();  // out of memory or a broken OpenSSL: nothing to recover
   }
 }

@@ -270,6 +270,48 @@ Status OvaWriter::AddFile(std::string_view name,
   return OkStatus();
 }
 
+Result<size_t> OvaWriter::ReserveFile(std::string_view name, uint64_t size) {
+  std::string checked;
+  RETURN_IF_ERROR(CheckName(name, &checked));
+  uint64_t header_offset = 0;
+  RETURN_IF_ERROR(WriteHeaders(checked, size, false, &header_offset));
+  WrittenMember member;
+  member.info = {checked, pos_, size, RoleOf(checked)};
+  // Placeholder zeros, so that the archive is whole even if the member is
+  // never filled (a reader then sees zeros, and a digest mismatch).
+  for (uint64_t left = size; left > 0;) {
+    uint64_t n = std::min<uint64_t>(kZeros.size(), left);
+    RETURN_IF_ERROR(
+        out_.WriteAt(pos_, std::span<const uint8_t>(kZeros).first(n)));
+    pos_ += n;
+    left -= n;
+  }
+  uint64_t pad = Padding(size);
+  RETURN_IF_ERROR(
+      out_.WriteAt(pos_, std::span<const uint8_t>(kZeros).first(pad)));
+  pos_ += pad;
+  reserved_.insert(members_.size());
+  members_.push_back(std::move(member));
+  return members_.size() - 1;
+}
+
+Status OvaWriter::FillReserved(size_t index, std::span<const uint8_t> data) {
+  if (reserved_.count(index) == 0) {
+    return UsageError("member " + std::to_string(index) +
+                      " is not a reserved member waiting for its content");
+  }
+  WrittenMember& member = members_[index];
+  if (data.size() != member.info.size) {
+    return UsageError("member " + Quote(member.info.name) + ": " +
+                      std::to_string(data.size()) + " bytes for a " +
+                      std::to_string(member.info.size) + "-byte reservation");
+  }
+  RETURN_IF_ERROR(out_.WriteAt(member.info.offset, data));
+  if (options_.digest) member.digest = DigestHex(*options_.digest, data);
+  reserved_.erase(index);
+  return OkStatus();
+}
+
 Result<ByteSink*> OvaWriter::BeginStream(std::string_view name,
                                          std::optional<uint64_t> size_limit) {
   std::string checked;

@@ -70,6 +70,18 @@ class OvaWriter {
       std::string_view name, std::optional<uint64_t> size_limit = std::nullopt);
   Status EndStream();
 
+  // Reserves a member of exactly `size` bytes whose content is known only
+  // later (a descriptor that states the sizes of the disks after it, a
+  // manifest of their digests): writes its headers and `size` placeholder
+  // zeros, and returns its index in members(). FillReserved() writes the
+  // real bytes in place, before or after Finish(). kUsage as for AddFile.
+  Result<size_t> ReserveFile(std::string_view name, uint64_t size);
+  // Writes the content of the member ReserveFile() returned `index` for and
+  // records its digest. kUsage when `index` is not an unfilled reservation
+  // or `data` is not exactly the reserved size (callers pad: trailing white
+  // space is harmless in XML, manifests and certificate files).
+  Status FillReserved(size_t index, std::span<const uint8_t> data);
+
   // Writes the end-of-archive blocks and pads to a 10 KiB record, as GNU
   // tar does. Nothing may be added afterwards.
   Status Finish();
@@ -92,6 +104,7 @@ class OvaWriter {
   bool finished_ = false;
   std::set<std::string> names_;
   std::vector<WrittenMember> members_;
+  std::set<size_t> reserved_;  // indexes of members not yet filled
   std::unique_ptr<StreamSink> stream_;
 };
 

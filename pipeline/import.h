@@ -50,6 +50,7 @@ struct ImportRequest {
   // For `run`: each domain's first serial port to DIR/<domain>.serial, and
   // no display.
   std::string serial_log_dir;
+  bool serial_interactive = false;  // keep the port a pty, logged to the file
   bool headless = false;
   // Extra <metadata> entries (batch records its source digest here).
   KeyValues metadata;

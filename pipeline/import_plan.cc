@@ -214,6 +214,7 @@ class Planner {
     if (!request_.serial_log_dir.empty()) {
       dp.options.serial_log_path =
           request_.serial_log_dir + "/" + SafeFileName(dp.name) + ".serial";
+      dp.options.serial_pty_with_log = request_.serial_interactive;
     }
     dp.options.headless = request_.headless;
     dp.options.libosinfo_id = dp.target.spec.os.libosinfo_id;
@@ -290,8 +291,10 @@ class Planner {
             Quote(job.file.compression) + " (ova2virt reads gzip)");
       }
       if (!used_hrefs_.insert(job.members.front()).second) {
-        return UnsupportedError("file " + Quote(job.file.href) +
-                                " backs more than one drive");
+        return UnsupportedError(
+            "file " + Quote(job.file.href) +
+            " backs more than one drive (virtual systems sharing a disk: "
+            "import them one at a time with --vsys)");
       }
       job.kind = d.device == DiskDevice::kDisk ? CopyJob::kConvert
                                                : CopyJob::kCopyImage;

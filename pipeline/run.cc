@@ -10,6 +10,7 @@
 #include "core/cancel.h"
 #include "core/file.h"
 #include "virtdriver/connection.h"
+#include "virtdriver/console.h"
 
 namespace ova2virt {
 namespace {
@@ -80,9 +81,26 @@ class LogFollower {
   uint64_t offset_ = 0;
 };
 
+// Moves the user's keystrokes to the console. What the guest prints is read
+// from the log file (LogFollower); the stream's copy is dropped.
+Status PumpConsole(Console& console, const RunRequest& request) {
+  uint8_t buf[16384];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, console.ReadAvailable(buf));
+    if (n == 0) break;
+  }
+  if (request.read_input) {
+    ASSIGN_OR_RETURN(std::string typed, request.read_input());
+    if (!typed.empty() && !console.closed()) {
+      RETURN_IF_ERROR(console.Write(AsBytes(typed)));
+    }
+  }
+  return OkStatus();
+}
+
 Status WaitForGuests(Connection& conn, const ImportReport& report,
-                     const RunRequest& request,
-                     std::vector<LogFollower>& logs) {
+                     const RunRequest& request, std::vector<LogFollower>& logs,
+                     Console* console) {
   auto start = std::chrono::steady_clock::now();
   for (;;) {
     bool all_off = true;
@@ -91,6 +109,7 @@ Status WaitForGuests(Connection& conn, const ImportReport& report,
       if (state != DomainState::kShutoff) all_off = false;
     }
     for (LogFollower& log : logs) RETURN_IF_ERROR(log.Pump(request.console));
+    if (console != nullptr) RETURN_IF_ERROR(PumpConsole(*console, request));
     if (all_off) return OkStatus();
     RETURN_IF_ERROR(CheckCancelled());
     if (request.timeout.count() > 0 &&
@@ -101,6 +120,23 @@ Status WaitForGuests(Connection& conn, const ImportReport& report,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+// Starts every guest paused, attaches to the first one's console, then lets
+// them run: the console sees the very first byte.
+Status AttachAndStart(Connection& conn, ImportReport& report,
+                      std::unique_ptr<Console>* console) {
+  for (ImportedDomain& d : report.domains) {
+    RETURN_IF_ERROR(conn.StartDomain(d.name, /*paused=*/true));
+    d.started = true;
+  }
+  if (!report.domains.empty()) {
+    ASSIGN_OR_RETURN(*console, conn.OpenConsole(report.domains.front().name));
+  }
+  for (const ImportedDomain& d : report.domains) {
+    RETURN_IF_ERROR(conn.ResumeDomain(d.name));
+  }
+  return OkStatus();
 }
 
 }  // namespace
@@ -134,19 +170,31 @@ Result<RunReport> RunAppliance(const RunRequest& request) {
                      Connection::OpenEmbedded(driver_root));
     ImportRequest import = request.import;
     import.storage_dir = images;
+    // The console's output always comes from a file QEMU writes (nothing is
+    // lost, even from a guest that prints and powers off at once); for
+    // --console the port stays a pty too, for the keystrokes.
     import.serial_log_dir = consoles;
+    import.serial_interactive = request.interactive;
     import.headless = true;
-    import.start = true;
+    import.start = !request.interactive;
     import.force = true;  // a fresh root: nothing to protect
     import.policy.networks.insert(import.policy.networks.begin(),
                                   {"*", NicBinding::kUser, ""});
     ASSIGN_OR_RETURN(report.import, ImportAppliance(*conn, import));
     auto started = std::chrono::steady_clock::now();
     std::vector<LogFollower> logs;
+    std::unique_ptr<Console> console;
     for (const ImportedDomain& d : report.import.domains) {
       logs.emplace_back(d.serial_log);
     }
-    outcome = WaitForGuests(*conn, report.import, request, logs);
+    if (request.interactive) {
+      outcome = AttachAndStart(*conn, report.import, &console);
+    }
+    if (outcome.ok()) {
+      outcome =
+          WaitForGuests(*conn, report.import, request, logs, console.get());
+    }
+    console.reset();
     report.seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - started)
                          .count();

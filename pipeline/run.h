@@ -7,6 +7,7 @@
 #define OVA2VIRT_PIPELINE_RUN_H_
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "core/byte_stream.h"
@@ -25,6 +26,13 @@ struct RunRequest {
   std::chrono::seconds timeout{0};  // 0: wait as long as the guests run
   // Where the guests' serial output goes as it arrives (stdout).
   ByteSink* console = nullptr;
+  // --console: the first guest's serial console both ways. Its output goes
+  // to `console`, keystrokes come from `read_input`, which is called often
+  // and returns what was typed without waiting (kCancelled: the user
+  // detached, which stops the guests). The guests start paused and run once
+  // the console is attached, so nothing they print is lost.
+  bool interactive = false;
+  std::function<Result<std::string>()> read_input;
 };
 
 struct RunReport {

@@ -39,7 +39,10 @@ void StartEventLoopOnce() {
 // its cache stale and re-probes QEMU (seconds) on every call. Run QEMU as
 // root there.
 std::string EmbeddedQemuConf() {
-  std::string conf = "stdio_handler = \"file\"\n";
+  // remember_owner: the embedded driver's images are its own, made for this
+  // run; remembering their owners in xattrs only yields stale-xattr
+  // warnings later.
+  std::string conf = "stdio_handler = \"file\"\nremember_owner = 0\n";
   struct stat st;
   if (geteuid() == 0 && stat("/dev/kvm", &st) == 0 &&
       (st.st_mode & 0066) == 0) {

@@ -21,6 +21,8 @@
 
 namespace ova2virt {
 
+class Console;
+
 // What the host can run (domain capabilities, or the plain capabilities
 // where the driver has no domain capabilities, as test:/// does).
 struct DomainCapabilities {
@@ -143,7 +145,10 @@ class Connection {
   // Defines (persistently) with VIR_DOMAIN_DEFINE_VALIDATE where the driver
   // supports it. Returns the domain's name.
   Result<std::string> DefineDomain(const std::string& xml);
-  Status StartDomain(const std::string& name);
+  // Starts a defined domain; `paused`: with its CPUs stopped until
+  // ResumeDomain() (so a console can be attached before it prints).
+  Status StartDomain(const std::string& name, bool paused = false);
+  Status ResumeDomain(const std::string& name);
   Status DestroyDomain(const std::string& name);  // ok if not running
   // Undefines, with its NVRAM and managed save; ok if already gone.
   Status UndefineDomain(const std::string& name);
@@ -154,6 +159,9 @@ class Connection {
   // naming its state after `timeout`; kCancelled when interrupted.
   Status WaitForShutoff(const std::string& name,
                         std::chrono::milliseconds timeout);
+
+  // The first serial console of a running domain, both ways (console.h).
+  Result<std::unique_ptr<Console>> OpenConsole(const std::string& domain);
 
   class Impl;
 

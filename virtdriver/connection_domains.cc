@@ -90,10 +90,19 @@ Result<std::string> Connection::DefineDomain(const std::string& xml) {
   return std::string(name ? name : "");
 }
 
-Status Connection::StartDomain(const std::string& name) {
+Status Connection::StartDomain(const std::string& name, bool paused) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
-  if (virDomainCreate(d.get()) < 0) {
+  unsigned flags = paused ? VIR_DOMAIN_START_PAUSED : 0;
+  if (virDomainCreateWithFlags(d.get(), flags) < 0) {
     return LastError("cannot start domain " + Quote(name));
+  }
+  return OkStatus();
+}
+
+Status Connection::ResumeDomain(const std::string& name) {
+  ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
+  if (virDomainResume(d.get()) < 0) {
+    return LastError("cannot resume domain " + Quote(name));
   }
   return OkStatus();
 }

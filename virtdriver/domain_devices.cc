@@ -78,10 +78,11 @@ void WriteSerials(XmlWriter& w, const VmSpec& vm, const DomainOptions& o,
     bool to_file = i == 0 && !o.serial_log_path.empty();
     if (i < vm.serial_ports.size()) {
       const SerialPort& s = vm.serial_ports[i];
+      bool as_file = to_file && !o.serial_pty_with_log;
       bool same =
           (s.type.empty() || s.type == "pty")
-              ? !to_file
-              : (to_file && s.type == "file" && s.target == o.serial_log_path);
+              ? !as_file
+              : (as_file && s.type == "file" && s.target == o.serial_log_path);
       if (!same) {
         Warn(diags, "domain.serial-retargeted", "serial " + std::to_string(i),
              "host side " + Quote(s.type + ":" + s.target) + " becomes " +
@@ -89,8 +90,15 @@ void WriteSerials(XmlWriter& w, const VmSpec& vm, const DomainOptions& o,
                           : std::string("a pty")));
       }
     }
-    w.Open("serial").Attr("type", to_file ? "file" : "pty");
-    if (to_file) w.Open("source").Attr("path", o.serial_log_path).Close();
+    bool pty_log = to_file && o.serial_pty_with_log;
+    w.Open("serial").Attr("type", to_file && !pty_log ? "file" : "pty");
+    if (to_file && !pty_log) {
+      w.Open("source").Attr("path", o.serial_log_path).Close();
+    }
+    if (pty_log) {
+      w.Open("log").Attr("file", o.serial_log_path).Attr("append", "off");
+      w.Close();
+    }
     w.Open("target").Attr("port", Num(i)).Close();
     w.Close();
   }

@@ -238,6 +238,11 @@ class Parser {
       if (port.index == 0 && port.type == "file") {
         out_.options.serial_log_path = port.target;
       }
+      if (const XmlElement* log = s->Child(kNone, "log");
+          log != nullptr && port.index == 0 && port.type == "pty") {
+        out_.options.serial_log_path = Attr(log, "file");
+        out_.options.serial_pty_with_log = true;
+      }
       out_.spec.serial_ports.push_back(port);
     }
     std::sort(out_.spec.serial_ports.begin(), out_.spec.serial_ports.end(),

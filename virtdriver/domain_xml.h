@@ -48,7 +48,10 @@ struct DomainOptions {
   std::vector<DiskBinding> disks;
   std::vector<NicBinding> nics;
   std::string serial_log_path;  // first serial port to this file, else pty
-  bool headless = false;        // no VNC display (tests, `run`)
+  // With serial_log_path: keep the first port a pty (a console can attach
+  // and type into it) and log its output to the file.
+  bool serial_pty_with_log = false;
+  bool headless = false;     // no VNC display (tests, `run`)
   KeyValues metadata;        // ova2virt:meta entries ("source", "imported"...)
   std::string libosinfo_id;  // short id or URI; empty: VmSpec's os
 };

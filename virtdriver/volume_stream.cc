@@ -10,6 +10,15 @@
 namespace ova2virt {
 namespace {
 
+// Ends a stream that will not be finished (a failure, an interrupt): the
+// daemon drops what was sent; libvirt's error about it is not news.
+void AbortStream(virt::StreamHandle& stream) {
+  if (!stream) return;
+  virStreamAbort(stream.get());
+  virResetLastError();
+  stream.reset();
+}
+
 using virt::LastError;
 
 // libvirt's RPC carries at most 256 KiB of stream data per message; larger
@@ -143,12 +152,7 @@ class UploadSink : public BlockSink {
     return s;
   }
 
-  void Abort() {
-    if (!stream_) return;
-    virStreamAbort(stream_.get());
-    virResetLastError();
-    stream_.reset();
-  }
+  void Abort() { AbortStream(stream_); }
 
   virConnectPtr conn_;
   virt::VolHandle vol_;
@@ -211,12 +215,7 @@ class DownloadSource : public RandomAccessSource {
   }
 
  private:
-  void Abort() {
-    if (!stream_) return;
-    virStreamAbort(stream_.get());
-    virResetLastError();
-    stream_.reset();
-  }
+  void Abort() { AbortStream(stream_); }
 
   virConnectPtr conn_;
   virt::VolHandle vol_;

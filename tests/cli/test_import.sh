@@ -79,6 +79,28 @@ json_get '[w["id"] for w in d["warnings"]]' | grep -q "policy.disk-bus-changed" 
 checks=$((checks + 4))
 expect_empty "dry run --json"
 
+# --- collections: one domain per VirtualSystem, --vsys chooses ----------
+vsc="$CORPUS/ovf/govmomi_dmtf-dsp0243-2.1.1-example3_vsc.ovf"
+imp --dry-run --json "$vsc"
+expect_rc 0 "dry run of a collection"
+[ "$(json_get '[x["name"] for x in d["domains"]]')" = "['Virtual Appliance One', 'Virtual Appliance Two']" ] ||
+    fail "a collection gives one domain per system: $(json_get '[x["name"] for x in d["domains"]]')"
+imp --dry-run --json --vsys 1 "$vsc"
+expect_rc 0 "--vsys 1"
+[ "$(json_get 'len(d["domains"]), d["domains"][0]["name"]')" = "1 Virtual Appliance Two" ] ||
+    fail "--vsys chooses one system"
+imp --dry-run --name one "$vsc"
+expect_rc 2 "--name with a collection needs --vsys"
+# Two systems sharing one disk file: each alone, with --vsys.
+shared="$CORPUS/ovf/govmomi_ImportOvf2014_complete_vsc.ovf"
+imp --dry-run "$shared"
+expect_rc 4 "systems sharing a disk file"
+expect_err_contains "--vsys" "suggests --vsys"
+imp --dry-run --vsys 1 "$shared"  # (vs1 itself mounts the file twice)
+expect_rc 0 "one system of those sharing a disk"
+checks=$((checks + 3))
+expect_empty "collections"
+
 # --- refusals before anything is copied ---------------------------------
 run import -c test:///default --storage-dir "$st" --network 'VM Network=nosuch' "$ova"
 expect_rc 1 "a source network mapped to a missing libvirt network"

@@ -34,6 +34,21 @@ rc=$?
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "OVA2VIRT-BOOT-OK" in d["console"] and d["powered_off"]' \
     "$tmp/report.json" || fail "run --json report"
 
+# --console: the console both ways; the guest starts paused until it is
+# attached, so even a fast guest's first bytes arrive.
+echo | TMPDIR=$tmp timeout 300 "$OVA2VIRT" run --console --timeout 120 \
+    "$SAMPLES/ova2virt-sample-$sample.ova" >"$tmp/console2" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || fail "run --console exited $rc: $(cat "$tmp/err")"
+grep -q OVA2VIRT-BOOT-OK "$tmp/console2" || fail "--console lost the marker"
+# Ctrl-] detaches: the guest is stopped and the run fails (exit 1).
+(sleep 1; printf '\035'; sleep 30) | TMPDIR=$tmp timeout 300 "$OVA2VIRT" run \
+    --console --timeout 120 "$SAMPLES/ova2virt-sample-uefi.ova" \
+    >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] || fail "detach: exit $rc: $(cat "$tmp/err")"
+grep -q "detached" "$tmp/err" || fail "detach message: $(cat "$tmp/err")"
+
 # A guest that never powers off is stopped at the timeout, with exit 1.
 TMPDIR=$tmp "$OVA2VIRT" run --timeout 1 --keep "$tmp/kept" \
     "$SAMPLES/ova2virt-sample-uefi.ova" >/dev/null 2>"$tmp/err"

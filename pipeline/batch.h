@@ -1,0 +1,219 @@
+// The batch use case: many imports (and, once export lands, exports) from
+// one plan, run with bounded parallelism, continuing past failures, with a
+// state that lets a re-run skip what is done and retry what failed.
+//
+// Pure where it can be: the plan is a value (cli/batch_plan.h reads it from
+// JSON), the state is a value (the CLI reads and writes the state file),
+// and everything that touches the world -- reading a source, asking a host
+// what it holds, running an item -- goes through a BatchExecutor, so tests
+// drive the scheduler and the skip/retry rules with fakes.
+// pipeline/batch_libvirt.h is the real executor. docs/batch.md is the
+// user's side of all this.
+#ifndef OVA2VIRT_PIPELINE_BATCH_H_
+#define OVA2VIRT_PIPELINE_BATCH_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "core/status.h"
+#include "pipeline/batch_source.h"
+#include "pipeline/import.h"
+
+namespace ova2virt {
+
+// What an item does. Adding a kind: a value here, its request in
+// BatchItem, its fields in SettingsFingerprint, its executor function in
+// pipeline/batch_libvirt.cc and its keys in cli/batch_plan.cc.
+enum class BatchItemKind { kImport, kExport };
+std::string_view BatchItemKindName(BatchItemKind kind);  // "import"...
+
+// One unit of work of a plan.
+struct BatchItem {
+  // Unique within the plan: the item's "id", else its name, else its input.
+  // The state file and the domain's metadata know the item by it.
+  std::string key;
+  BatchItemKind kind = BatchItemKind::kImport;
+  std::string connect;  // libvirt URI; empty: libvirt's default
+  // kImport: what to import (input absolute; progress and metadata are
+  // the runner's business).
+  ImportRequest import;
+  // kExport: ExportRequest goes here once pipeline/export.h is merged
+  // (see cli/batch_plan.cc, which refuses export items until then).
+};
+
+struct BatchPlan {
+  std::string path;  // the plan file, for messages
+  std::vector<BatchItem> items;
+};
+
+// A digest (hex SHA-256) of what shapes an item's result: its kind, target
+// connection, name, storage, formats, policy, networks, properties,
+// VirtualSystem, deployment and verification. What does not change the
+// result (start, force, threads, the CA file, the input's path) is left
+// out, so flipping `start` or moving the plan does not redo the work.
+std::string SettingsFingerprint(const BatchItem& item);
+
+// A volume or file an item made, as recorded in the state.
+struct RecordedVolume {
+  std::string pool;  // empty for a file (storage_dir)
+  std::string name;
+  std::string path;
+};
+
+// What the state remembers of an item's last run.
+struct StateRecord {
+  enum Status { kDone, kFailed } status = kFailed;
+  BatchItemKind kind = BatchItemKind::kImport;
+  std::string input;
+  std::string connect;
+  SourceIdentity source;
+  std::string settings;  // SettingsFingerprint
+  std::vector<std::string> domains;
+  std::vector<RecordedVolume> volumes;
+  int64_t finished = 0;  // Unix time
+  double seconds = 0;
+  std::string error;  // the last failure's message
+};
+
+// The state of a plan's runs, by item key. Records of items no longer in
+// the plan are kept (nothing the user did is forgotten).
+struct BatchState {
+  std::map<std::string, StateRecord> items;
+};
+
+// The metadata entries an item's domains carry (<ova2virt:meta name=...>),
+// which tell a later run that the domain on the host is this item's work
+// from this source.
+inline constexpr std::string_view kMetaBatchItem = "batch-item";
+inline constexpr std::string_view kMetaBatchSource = "batch-source";
+
+// What running one item did.
+struct ItemWork {
+  Status status;  // ok, or why the item failed (its input named)
+  std::vector<std::string> domains;
+  std::vector<RecordedVolume> volumes;
+  Diagnostics warnings;
+  std::string plan_text;  // dry runs only: the plan in words
+};
+
+struct ExecuteOptions {
+  bool dry_run = false;
+  int jobs = 1;  // how many items run at once (to share the cores)
+};
+
+// The world as the batch runner sees it. Calls for different items come
+// from different threads at once; an implementation keeps no shared
+// mutable state without its own locking.
+class BatchExecutor {
+ public:
+  virtual ~BatchExecutor() = default;
+  // The identity of the item's source (see batch_source.h). Errors name
+  // the input.
+  virtual Result<SourceIdentity> Identify(const BatchItem& item) = 0;
+  // True when the item's target still holds everything `record` says it
+  // made, and its domains carry this item's key and `record.source`'s
+  // digest in their metadata; false when anything is gone or different.
+  // An error only when the target cannot be asked (host unreachable).
+  virtual Result<bool> StillThere(const BatchItem& item,
+                                  const StateRecord& record) = 0;
+  // Runs the item. Its domains must carry the batch metadata
+  // (kMetaBatchItem = item.key, kMetaBatchSource = source.digest).
+  // Failures leave nothing behind (the import pipeline rolls back).
+  virtual ItemWork Execute(const BatchItem& item, const SourceIdentity& source,
+                           const ExecuteOptions& options) = 0;
+};
+
+// Seconds for durations and the wall clock for the state, injectable so
+// that tests see exact numbers.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual double Seconds() = 0;    // monotonic
+  virtual int64_t UnixTime() = 0;  // for the state's "finished"
+};
+Clock& SystemClock();
+
+enum class ItemStatus {
+  kDone,        // ran and succeeded
+  kSkipped,     // done before, source and settings unchanged, target holds it
+  kFailed,      // ran (or could not be identified) and failed
+  kNotStarted,  // interrupted, or the state could not be saved, first
+  kWouldRun,    // dry run: would run (and its dry run passed)
+  kWouldSkip,   // dry run: would be skipped
+};
+std::string_view ItemStatusName(ItemStatus s);  // "done", "not-started"...
+
+struct ItemResult {
+  ItemStatus status = ItemStatus::kNotStarted;
+  double seconds = 0;
+  Status error;        // for kFailed
+  std::string reason;  // why it ran or was skipped: "new", "failed before"...
+  std::vector<std::string> domains;
+  Diagnostics warnings;
+  std::string plan_text;  // dry runs
+};
+
+struct BatchSummary {
+  size_t total = 0, done = 0, skipped = 0, failed = 0, not_started = 0;
+  size_t would_run = 0, would_skip = 0;  // dry runs
+  double seconds = 0;
+  bool interrupted = false;
+  // True when every item is done or skipped (would run or skip, on a dry
+  // run) and the state was saved: the command's exit status 0.
+  bool ok = false;
+};
+
+struct BatchReport {
+  std::vector<ItemResult> items;  // in plan order
+  BatchSummary summary;
+  Status state_error;  // saving the state failed: no item was started after
+};
+
+// Told about the run as it goes. Calls are serialized (never two at once)
+// and come from the worker threads.
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  virtual void ItemStarted(size_t /*index*/, const BatchItem& /*item*/) {}
+  virtual void ItemFinished(size_t /*index*/, const BatchItem& /*item*/,
+                            const ItemResult& /*result*/) {}
+  // The state changed (an item ran); save it. An error stops the batch
+  // from starting further items (they would be redone on the next run).
+  virtual Status SaveState(const BatchState& /*state*/) { return OkStatus(); }
+};
+
+struct BatchOptions {
+  int jobs = 1;  // items at once; at least 1
+  bool dry_run = false;
+  Clock* clock = nullptr;  // nullptr: SystemClock()
+};
+
+// Why an item must run, from its state record alone, or nullopt when the
+// record says it is done with this source and these settings (then the
+// target decides): "new", "failed before", "source changed" or "settings
+// changed".
+std::optional<std::string> ReasonToRun(const StateRecord* record,
+                                       const SourceIdentity& source,
+                                       const std::string& settings);
+
+// Runs the plan: at most `options.jobs` items at once, in plan order as
+// far as parallelism allows; each item is identified, checked against
+// `state` and its target, and run unless done. Failures do not stop the
+// others. After each item that ran, `state` is updated and the observer
+// asked to save it (not on a dry run). Once cancellation is requested
+// (core/cancel.h) no further item starts; running ones roll back by
+// themselves. Item records change only when an item really ran: a source
+// that cannot be read or a host that cannot be asked leaves its record
+// as it was.
+BatchReport RunBatch(const BatchPlan& plan, BatchState& state,
+                     BatchExecutor& executor, const BatchOptions& options,
+                     BatchObserver* observer);
+
+}  // namespace ova2virt
+
+#endif  // OVA2VIRT_PIPELINE_BATCH_H_
