@@ -37,7 +37,7 @@ Result<ConvertStats> ConvertDisk(DiskReader& reader, DiskWriter& writer,
     auto more = reader.Next(&run);
     if (!more.ok()) return more.status().WithContext(options.input_name);
     if (!*more) break;
-    RETURN_IF_ERROR(writer.WriteRun(run.offset, run.data));
+    RETURN_IF_ERROR(writer.WriteDataRun(run));
     stats.data_bytes += run.data.size();
     progress.Update(reader.progress().done);
   }

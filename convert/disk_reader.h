@@ -15,6 +15,12 @@ namespace ova2virt {
 struct DataRun {
   uint64_t offset = 0;
   std::span<const uint8_t> data;
+  // When not 0, the reader checked the run for zeros already: `offset` is a
+  // multiple of this many bytes, and each piece of the run that starts at a
+  // multiple of it (the last may be shorter) holds a non-zero byte. A writer
+  // then need not read the data again to find all-zero blocks made of whole
+  // such pieces.
+  uint32_t nonzero_granule = 0;
 };
 
 // How far a reader has come, in units of its own choosing (input bytes for a

@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "convert/disk_reader.h"
 #include "core/status.h"
 
 namespace ova2virt {
@@ -26,6 +27,11 @@ class DiskWriter {
   // up to the writer (qcow2 and raw: any order; VMDK stream: increasing).
   // `data` need only stay valid during the call.
   virtual Status WriteRun(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // WriteRun() for a run straight from a reader, which may say it has been
+  // checked for zeros already (DataRun::nonzero_granule).
+  virtual Status WriteDataRun(const DataRun& run) {
+    return WriteRun(run.offset, run.data);
+  }
   // Writes the metadata; the image is complete when this returns ok. The
   // sink is not closed: its owner commits it.
   virtual Result<WriteStats> Finish() = 0;

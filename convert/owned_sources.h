@@ -27,6 +27,14 @@ class PrefixedSource : public ByteSource {
     }
     return rest_.Read(out);
   }
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
+    if (pos_ < head_.size()) {
+      *ticket = 0;
+      return Read(out);
+    }
+    return rest_.ReadShared(out, ticket);
+  }
+  void Reclaim(uint64_t ticket) override { rest_.Reclaim(ticket); }
 
  private:
   std::vector<uint8_t> head_;

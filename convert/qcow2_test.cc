@@ -113,6 +113,35 @@ TEST_CASE("qcow2: zero clusters are never written, sparse disks stay small") {
   CHECK(offsets == std::vector<uint64_t>{0, capacity - kCs});
 }
 
+// A reader that checked its grains for zeros says so; the writer then does
+// not read whole clusters of them again. Shown by runs that claim to be
+// checked but hold zeros: they are written as data (nobody looked).
+TEST_CASE("qcow2: runs a reader checked for zeros are not read again") {
+  struct Case {
+    uint32_t granule;
+    uint64_t offset;
+    uint64_t clusters;  // written, of the run's zeros
+  } cases[] = {
+      {0, 0, 0},          // unchecked: the zeros are found
+      {65536, 0, 4},      // checked per cluster: trusted
+      {4096, 0, 4},       // smaller pieces: every cluster has some
+      {131072, 0, 0},     // a piece spans two clusters: not enough
+      {4096, 12288, 3},   // only the whole clusters of the run are trusted
+      {65536, 12288, 0},  // not on a piece boundary: no promise
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.granule);
+    CAPTURE(c.offset);
+    MemoryBlockSink sink;
+    Qcow2Writer w(sink, 8 * kCs);
+    std::string zeros(4 * kCs, '\0');
+    REQUIRE_OK(w.WriteDataRun({c.offset, AsBytes(zeros), c.granule}));
+    auto st = w.Finish();
+    REQUIRE_OK(st);
+    CHECK(st->data_clusters == c.clusters);
+  }
+}
+
 TEST_CASE("qcow2: an empty disk, and a disk of zero bytes, check clean") {
   testing::TempDir dir;
   for (uint64_t capacity : {uint64_t{0}, uint64_t{10} << 20}) {

@@ -95,6 +95,16 @@ Status Qcow2Writer::WriteRun(uint64_t offset, std::span<const uint8_t> data) {
   return OkStatus();
 }
 
+Status Qcow2Writer::WriteDataRun(const DataRun& run) {
+  // A cluster made of whole pieces the reader found non-zero is non-zero:
+  // no need to read it again.
+  uint64_t g = run.nonzero_granule;
+  clusters_checked_ = g != 0 && g <= kCs && kCs % g == 0 && run.offset % g == 0;
+  Status s = WriteRun(run.offset, run.data);
+  clusters_checked_ = false;
+  return s;
+}
+
 Status Qcow2Writer::WriteWholeClusters(uint64_t first,
                                        std::span<const uint8_t> data) {
   auto pending = [&](uint64_t c) {
@@ -112,7 +122,7 @@ Status Qcow2Writer::WriteWholeClusters(uint64_t first,
       ++c;
       continue;
     }
-    if (IsAllZero(data.data() + pos, len)) {
+    if (!clusters_checked_ && IsAllZero(data.data() + pos, len)) {
       pos += len;
       ++c;
       continue;
@@ -124,7 +134,10 @@ Status Qcow2Writer::WriteWholeClusters(uint64_t first,
     ++c;
     while (pos < data.size()) {
       size_t next = static_cast<size_t>(ClusterLength(c));
-      if (pending(c) || IsAllZero(data.data() + pos, next)) break;
+      if (pending(c) ||
+          (!clusters_checked_ && IsAllZero(data.data() + pos, next))) {
+        break;
+      }
       pos += next;
       ++c;
     }

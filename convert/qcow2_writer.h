@@ -37,6 +37,8 @@ class Qcow2Writer : public DiskWriter {
 
   // Runs may come in any order and need not be aligned.
   Status WriteRun(uint64_t offset, std::span<const uint8_t> data) override;
+  // Skips the zero check of clusters made of whole non-zero pieces.
+  Status WriteDataRun(const DataRun& run) override;
   Result<WriteStats> Finish() override;
   std::string_view format_name() const override { return "qcow2"; }
 
@@ -72,6 +74,8 @@ class Qcow2Writer : public DiskWriter {
   uint64_t bytes_written_ = 0;
   uint64_t sequence_ = 0;
   bool finished_ = false;
+  // While writing a run whose whole clusters are known to hold data.
+  bool clusters_checked_ = false;
   std::vector<Extent> extents_;
   std::map<uint64_t, Partial> partials_;
   // Clusters flushed before they were complete, and where they went: later

@@ -31,6 +31,11 @@ class StreamCursor {
   Result<std::span<const uint8_t>> TakeUpTo(size_t n);
   // Skips `n` bytes; kCorrupt if the stream ends first.
   Status Skip(uint64_t n);
+  // The bytes read from the source and not taken yet, valid until the next
+  // call: for a caller that goes on reading the stream by other means.
+  std::span<const uint8_t> Buffered() const {
+    return {buffer_.data() + begin_, end_ - begin_};
+  }
 
  private:
   // Makes at least `n` bytes available unless the stream ends.

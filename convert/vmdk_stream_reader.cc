@@ -5,6 +5,7 @@
 #include <string>
 
 #include "convert/zero.h"
+#include "core/aligned_buffer.h"
 #include "core/checked_math.h"
 #include "core/compress.h"
 #include "core/endian.h"
@@ -18,6 +19,9 @@ using vmdk::kSectorSize;
 // handing a batch to a worker costs nothing next to inflating it, small
 // enough that the batches in flight stay a few MiB.
 constexpr uint64_t kBatchBytes = 1 << 20;
+// The stream is read this much at a time, into the buffers the grains are
+// inflated from.
+constexpr uint64_t kChunkBytes = 1 << 20;
 // Stretches of grains remembered for duplicate detection (16 bytes each).
 constexpr size_t kMaxGrainIntervals = 1 << 20;
 
@@ -25,13 +29,24 @@ std::string At(uint64_t pos) { return "at byte " + std::to_string(pos); }
 
 }  // namespace
 
+// A piece of the compressed stream, read in place.
+struct VmdkStreamReader::Chunk {
+  explicit Chunk(size_t capacity) : data(capacity) {}
+  std::vector<uint8_t> data;
+  size_t end = 0;       // bytes held
+  size_t pos = 0;       // bytes parsed
+  uint64_t offset = 0;  // stream offset of data[0]
+  uint64_t ticket = 0;  // the source's ticket for the bytes read into it
+  int users = 0;        // batches whose grains lie in it
+};
+
 // Compressed grains waiting to be inflated, and the runs they become.
 class VmdkStreamReader::Batch : public WorkerPool::Job {
  public:
   struct Grain {
     uint64_t guest_offset;  // bytes
     uint64_t marker_pos;    // stream offset of the grain's marker
-    uint32_t comp_offset;   // into comp
+    const uint8_t* comp;    // the zlib data, in the batch's chunk
     uint32_t comp_size;
     uint32_t length;  // guest bytes this grain covers (the last may be short)
   };
@@ -39,7 +54,7 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
   explicit Batch(uint64_t grain_bytes) : grain_bytes_(grain_bytes) {}
 
   void Reset() {
-    comp.clear();
+    chunk = nullptr;
     grains.clear();
     runs.clear();
     status = OkStatus();
@@ -49,14 +64,15 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
   // joins grains that are adjacent both on the disk and in `out`.
   void Run() override {
     thread_local Inflater inflater;
+    // Aligned, so that a file sink can write the runs with direct I/O.
     if (out.size() < grains.size() * grain_bytes_) {
-      out.resize(grains.size() * grain_bytes_);
+      out.Resize(grains.size() * grain_bytes_);
     }
     runs.clear();
     for (size_t i = 0; i < grains.size(); ++i) {
       const Grain& g = grains[i];
       uint8_t* dst = out.data() + i * grain_bytes_;
-      auto n = inflater.Zlib({comp.data() + g.comp_offset, g.comp_size},
+      auto n = inflater.Zlib({g.comp, g.comp_size},
                              {dst, static_cast<size_t>(grain_bytes_)});
       if (!n.ok()) {
         status = n.status().WithContext(
@@ -74,13 +90,16 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
           continue;
         }
       }
-      runs.push_back({g.guest_offset, {dst, g.length}});
+      // Every grain of the run was checked just above, while in cache.
+      runs.push_back({g.guest_offset,
+                      {dst, g.length},
+                      static_cast<uint32_t>(grain_bytes_)});
     }
   }
 
-  std::vector<uint8_t> comp;
+  Chunk* chunk = nullptr;
   std::vector<Grain> grains;
-  std::vector<uint8_t> out;
+  AlignedBuffer out;
   std::vector<DataRun> runs;
   Status status;
 
@@ -90,32 +109,46 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
 
 VmdkStreamReader::VmdkStreamReader(ByteSource& source,
                                    std::unique_ptr<ByteSource> keep,
-                                   uint64_t input_size, size_t cursor_capacity)
-    : keep_(std::move(keep)),
-      cursor_(source, cursor_capacity),
+                                   uint64_t input_size)
+    : source_(source),
+      keep_(std::move(keep)),
       input_size_(input_size),
       seen_(kMaxGrainIntervals) {}
 
 VmdkStreamReader::~VmdkStreamReader() {
-  // Stop the workers before the batches they may be inflating go away.
+  // Stop the workers before the batches they may be inflating go away, and
+  // let the source's tee finish with the chunks before they are freed.
   pool_.reset();
+  source_.Reclaim(last_ticket_);
 }
 
 Result<std::unique_ptr<VmdkStreamReader>> VmdkStreamReader::Open(
     ByteSource& source, std::unique_ptr<ByteSource> keep, uint64_t input_size) {
-  // The cursor must hold the largest compressed grain (2 MiB grains at most)
-  // and the largest embedded descriptor (1 MiB) in one piece.
-  size_t capacity = static_cast<size_t>(
-      vmdk::MaxCompressedGrain(vmdk::kMaxGrainSectors * kSectorSize) +
-      kSectorSize);
   std::unique_ptr<VmdkStreamReader> r(
-      new VmdkStreamReader(source, std::move(keep), input_size, capacity));
-  RETURN_IF_ERROR(r->ReadHeaderArea());
+      new VmdkStreamReader(source, std::move(keep), input_size));
+  // The header area is parsed from a cursor that holds the largest embedded
+  // descriptor (1 MiB) in one piece; what it read beyond is the first
+  // chunk's start.
+  StreamCursor cursor(source, kSectorSize + vmdk::kMaxDescriptorBytes);
+  RETURN_IF_ERROR(r->ReadHeaderArea(cursor));
+  // A chunk holds the largest compressed grain (2 MiB grains at most) with
+  // its marker, and whatever the cursor read ahead.
+  r->chunk_capacity_ = static_cast<size_t>(std::max<uint64_t>(
+      {kChunkBytes, kSectorSize + vmdk::kMaxDescriptorBytes,
+       vmdk::MaxCompressedGrain(r->grain_bytes_) + 2 * kSectorSize}));
+  auto first = std::make_unique<Chunk>(r->chunk_capacity_);
+  std::span<const uint8_t> ahead = cursor.Buffered();
+  std::memcpy(first->data.data(), ahead.data(), ahead.size());
+  first->end = ahead.size();
+  first->offset = cursor.position();
+  r->bytes_read_ = cursor.bytes_read();
+  r->chunk_ = first.get();
+  r->chunks_.push_back(std::move(first));
   return r;
 }
 
-Status VmdkStreamReader::ReadHeaderArea() {
-  ASSIGN_OR_RETURN(auto sector, cursor_.Take(kSectorSize));
+Status VmdkStreamReader::ReadHeaderArea(StreamCursor& cursor) {
+  ASSIGN_OR_RETURN(auto sector, cursor.Take(kSectorSize));
   header_ = vmdk::ParseSparseHeader(sector.first<512>());
   RETURN_IF_ERROR(vmdk::ValidateSparseHeader(header_, 0));
   if (!(header_.flags & vmdk::kFlagMarkers)) {
@@ -138,10 +171,10 @@ Status VmdkStreamReader::ReadHeaderArea() {
   }
   uint64_t desc_start = header_.descriptor_offset * kSectorSize;
   uint64_t desc_size = header_.descriptor_size * kSectorSize;
-  if (desc_size > 0 && desc_start >= cursor_.position() &&
+  if (desc_size > 0 && desc_start >= cursor.position() &&
       desc_start + desc_size <= *overhead_bytes) {
-    RETURN_IF_ERROR(cursor_.Skip(desc_start - cursor_.position()));
-    ASSIGN_OR_RETURN(auto text, cursor_.Take(static_cast<size_t>(desc_size)));
+    RETURN_IF_ERROR(cursor.Skip(desc_start - cursor.position()));
+    ASSIGN_OR_RETURN(auto text, cursor.Take(static_cast<size_t>(desc_size)));
     // A reserved but empty descriptor area says nothing.
     if (text[0] != 0) {
       auto parsed = ParseVmdkDescriptor(AsStringView(text));
@@ -154,8 +187,8 @@ Status VmdkStreamReader::ReadHeaderArea() {
       RETURN_IF_ERROR(CheckVmdkDescriptorSupported(descriptor_));
     }
   }
-  if (*overhead_bytes > cursor_.position()) {
-    RETURN_IF_ERROR(cursor_.Skip(*overhead_bytes - cursor_.position()));
+  if (*overhead_bytes > cursor.position()) {
+    RETURN_IF_ERROR(cursor.Skip(*overhead_bytes - cursor.position()));
   }
   return OkStatus();
 }
@@ -170,6 +203,12 @@ void VmdkStreamReader::SetThreads(int threads) {
       (16u << 20) / batch_bytes, 2, static_cast<uint64_t>(2 * threads + 2)));
 }
 
+uint64_t VmdkStreamReader::Position() const {
+  return chunk_->offset + chunk_->pos;
+}
+
+size_t VmdkStreamReader::Available() const { return chunk_->end - chunk_->pos; }
+
 std::unique_ptr<VmdkStreamReader::Batch> VmdkStreamReader::TakeFreeBatch() {
   if (free_.empty()) return std::make_unique<Batch>(grain_bytes_);
   std::unique_ptr<Batch> b = std::move(free_.back());
@@ -178,80 +217,147 @@ std::unique_ptr<VmdkStreamReader::Batch> VmdkStreamReader::TakeFreeBatch() {
   return b;
 }
 
-Status VmdkStreamReader::AddGrain(Batch& batch, std::span<const uint8_t> marker,
-                                  uint64_t marker_pos) {
-  uint64_t lba = LoadLe64(marker.data());
-  uint32_t size = LoadLe32(marker.data() + 8);
-  auto where = [&] { return "grain marker " + At(marker_pos); };
-  if (lba % header_.grain_size != 0) {
-    return CorruptError(where() + ": sector " + std::to_string(lba) +
-                        " is not on a grain boundary");
+void VmdkStreamReader::Recycle(std::unique_ptr<Batch> batch) {
+  Chunk* c = batch->chunk;
+  batch->chunk = nullptr;
+  if (c != nullptr && --c->users == 0 && c != chunk_) {
+    free_chunks_.push_back(c);
   }
-  if (lba >= header_.capacity) {
-    return CorruptError(where() + ": sector " + std::to_string(lba) +
-                        " is beyond the capacity of " +
-                        std::to_string(header_.capacity) + " sectors");
+  free_.push_back(std::move(batch));
+}
+
+Status VmdkStreamReader::Refill() {
+  Chunk* old = chunk_;
+  Chunk* next = nullptr;
+  if (!free_chunks_.empty()) {
+    next = free_chunks_.back();
+    free_chunks_.pop_back();
+    // The tee underneath may still be reading what was there.
+    source_.Reclaim(next->ticket);
+  } else {
+    // At most one chunk per batch alive, the one being parsed and this one.
+    chunks_.push_back(std::make_unique<Chunk>(chunk_capacity_));
+    next = chunks_.back().get();
   }
-  if (size > vmdk::MaxCompressedGrain(grain_bytes_)) {
-    return CorruptError(where() + ": compressed size " + std::to_string(size) +
-                        " exceeds " +
-                        std::to_string(vmdk::MaxCompressedGrain(grain_bytes_)));
+  // The unparsed tail (a marker or a grain cut by the chunk's end) moves to
+  // the front: the only bytes of the stream copied between buffers.
+  size_t tail = old->end - old->pos;
+  std::memcpy(next->data.data(), old->data.data() + old->pos, tail);
+  next->offset = old->offset + old->pos;
+  next->end = tail;
+  next->pos = 0;
+  next->ticket = 0;
+  chunk_ = next;
+  if (old->users == 0) free_chunks_.push_back(old);
+  if (skip_ > 0) {
+    // Metadata reaching past the old chunk: read through, never kept. A
+    // plain read, so the tee is done with these bytes when it returns.
+    Status s = SkipBytes(source_, skip_);
+    if (!s.ok()) {
+      return CorruptError("unexpected end of data at byte " +
+                          std::to_string(next->offset) +
+                          " (a metadata marker's sectors run past the end)");
+    }
+    bytes_read_ += skip_;
+    next->offset += skip_;
+    skip_ = 0;
   }
-  switch (seen_.Insert(lba / header_.grain_size)) {
-    case GrainSet::InsertResult::kInserted:
-      break;
-    case GrainSet::InsertResult::kDuplicate:
-      return CorruptError(where() + ": sector " + std::to_string(lba) +
-                          " was already delivered by an earlier grain");
-    case GrainSet::InsertResult::kTooFragmented:
-      return UnsupportedError(where() + ": the stream is too fragmented (" +
-                              std::to_string(seen_.intervals()) +
-                              " separate stretches of grains)");
+  while (next->end < next->data.size() && !source_ended_) {
+    uint64_t ticket = 0;
+    ASSIGN_OR_RETURN(size_t n,
+                     source_.ReadShared({next->data.data() + next->end,
+                                         next->data.size() - next->end},
+                                        &ticket));
+    if (n == 0) source_ended_ = true;
+    next->end += n;
+    bytes_read_ += n;
+    if (ticket != 0) next->ticket = last_ticket_ = ticket;
   }
-  Batch::Grain g;
-  g.guest_offset = lba * kSectorSize;
-  g.marker_pos = marker_pos;
-  g.comp_offset = static_cast<uint32_t>(batch.comp.size());
-  g.comp_size = size;
-  g.length = static_cast<uint32_t>(
-      std::min<uint64_t>(grain_bytes_, capacity_ - g.guest_offset));
-  // The data starts in the marker's own sector; copy that part before the
-  // next Take() moves the cursor's buffer.
-  size_t first = std::min<size_t>(size, kSectorSize - vmdk::kGrainMarkerSize);
-  batch.comp.insert(batch.comp.end(), marker.begin() + vmdk::kGrainMarkerSize,
-                    marker.begin() + vmdk::kGrainMarkerSize + first);
-  if (size > first) {
-    uint64_t total = vmdk::kGrainMarkerSize + uint64_t{size};
-    uint64_t padded = DivRoundUp(total, kSectorSize) * kSectorSize;
-    ASSIGN_OR_RETURN(auto rest,
-                     cursor_.Take(static_cast<size_t>(padded - kSectorSize)));
-    batch.comp.insert(batch.comp.end(), rest.begin(),
-                      rest.begin() + (size - first));
-  }
-  batch.grains.push_back(g);
   return OkStatus();
 }
 
 Status VmdkStreamReader::FillBatch(Batch& batch) {
   while (!end_of_stream_ && batch.grains.size() < max_grains_per_batch_) {
-    uint64_t pos = cursor_.position();
-    ASSIGN_OR_RETURN(auto marker, cursor_.TakeUpTo(kSectorSize));
-    if (marker.empty()) {
-      return CorruptError("no end-of-stream marker: the stream ends " +
-                          At(pos) + " (truncated?)");
+    if (Available() < kSectorSize) {
+      // A batch's grains lie in one chunk: a new chunk, a new batch.
+      if (!batch.grains.empty()) return OkStatus();
+      if (!source_ended_ || skip_ > 0) RETURN_IF_ERROR(Refill());
+      if (Available() == 0) {
+        return CorruptError("no end-of-stream marker: the stream ends " +
+                            At(Position()) + " (truncated?)");
+      }
+      if (Available() < kSectorSize) {
+        return CorruptError("truncated marker " + At(Position()));
+      }
     }
-    if (marker.size() < kSectorSize) {
-      return CorruptError("truncated marker " + At(pos));
-    }
-    if (LoadLe32(marker.data() + 8) != 0) {
-      RETURN_IF_ERROR(AddGrain(batch, marker, pos));
+    const uint64_t pos = Position();
+    const uint8_t* marker = chunk_->data.data() + chunk_->pos;
+    uint32_t size = LoadLe32(marker + 8);
+    if (size != 0) {
+      uint64_t lba = LoadLe64(marker);
+      auto where = [&] { return "grain marker " + At(pos); };
+      if (lba % header_.grain_size != 0) {
+        return CorruptError(where() + ": sector " + std::to_string(lba) +
+                            " is not on a grain boundary");
+      }
+      if (lba >= header_.capacity) {
+        return CorruptError(where() + ": sector " + std::to_string(lba) +
+                            " is beyond the capacity of " +
+                            std::to_string(header_.capacity) + " sectors");
+      }
+      if (size > vmdk::MaxCompressedGrain(grain_bytes_)) {
+        return CorruptError(
+            where() + ": compressed size " + std::to_string(size) +
+            " exceeds " +
+            std::to_string(vmdk::MaxCompressedGrain(grain_bytes_)));
+      }
+      // The marker, the data and the padding to a sector: within the
+      // chunk's capacity, by the check above.
+      size_t total = static_cast<size_t>(
+          DivRoundUp(vmdk::kGrainMarkerSize + uint64_t{size}, kSectorSize) *
+          kSectorSize);
+      if (Available() < total) {
+        if (!batch.grains.empty()) return OkStatus();
+        if (!source_ended_) RETURN_IF_ERROR(Refill());
+        if (Available() < total) {
+          return CorruptError("unexpected end of data " +
+                              At(chunk_->offset + chunk_->end) + " in the " +
+                              where());
+        }
+        marker = chunk_->data.data() + chunk_->pos;
+      }
+      switch (seen_.Insert(lba / header_.grain_size)) {
+        case GrainSet::InsertResult::kInserted:
+          break;
+        case GrainSet::InsertResult::kDuplicate:
+          return CorruptError(where() + ": sector " + std::to_string(lba) +
+                              " was already delivered by an earlier grain");
+        case GrainSet::InsertResult::kTooFragmented:
+          return UnsupportedError(where() + ": the stream is too fragmented (" +
+                                  std::to_string(seen_.intervals()) +
+                                  " separate stretches of grains)");
+      }
+      Batch::Grain g;
+      g.guest_offset = lba * kSectorSize;
+      g.marker_pos = pos;
+      g.comp = marker + vmdk::kGrainMarkerSize;
+      g.comp_size = size;
+      g.length = static_cast<uint32_t>(
+          std::min<uint64_t>(grain_bytes_, capacity_ - g.guest_offset));
+      if (batch.grains.empty()) {
+        batch.chunk = chunk_;
+        ++chunk_->users;
+      }
+      batch.grains.push_back(g);
+      chunk_->pos += total;
       continue;
     }
-    uint64_t val = LoadLe64(marker.data());
-    uint32_t type = LoadLe32(marker.data() + 12);
+    uint64_t val = LoadLe64(marker);
+    uint32_t type = LoadLe32(marker + 12);
     switch (type) {
       case vmdk::kMarkerEndOfStream:
         end_of_stream_ = true;
+        chunk_->pos += kSectorSize;
         break;
       case vmdk::kMarkerFooter:
         // The footer is a copy of the header (with the real gdOffset): a
@@ -284,7 +390,10 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
           return CorruptError("metadata marker " + At(pos) +
                               ": length overflows");
         }
-        RETURN_IF_ERROR(cursor_.Skip(*skip));
+        chunk_->pos += kSectorSize;
+        uint64_t here = std::min<uint64_t>(*skip, Available());
+        chunk_->pos += static_cast<size_t>(here);
+        skip_ = *skip - here;
         break;
       }
       default:
@@ -303,7 +412,7 @@ Result<bool> VmdkStreamReader::Next(DataRun* run) {
         *run = current_->runs[run_index_++];
         return true;
       }
-      free_.push_back(std::move(current_));
+      Recycle(std::move(current_));
     }
     // Keep the pipeline full: parse ahead on this thread, inflate on the
     // workers (or right here without them).
@@ -311,12 +420,13 @@ Result<bool> VmdkStreamReader::Next(DataRun* run) {
       std::unique_ptr<Batch> batch = TakeFreeBatch();
       Status s = FillBatch(*batch);
       if (!s.ok()) {
+        Recycle(std::move(batch));
         failed_ = s;
         return s;
       }
       if (batch->grains.empty()) {
-        free_.push_back(std::move(batch));
-        break;
+        Recycle(std::move(batch));
+        continue;  // metadata only, or the chunk ended: go on parsing
       }
       if (pool_ != nullptr) {
         pool_->Submit(batch.get());

@@ -8,6 +8,12 @@
 // inside the header area). The tables are never needed: every grain carries
 // its own sector number, so grains may come in any order, and all-zero
 // grains are simply absent. The footer is never needed before the data.
+//
+// Copies: the stream is read in chunks of about 1 MiB straight into the
+// buffers the grains are inflated from (with ReadShared(), so a hashing tee
+// underneath works on another core); only a grain cut by a chunk's end is
+// moved, to the front of the next chunk. Grains are inflated into aligned
+// buffers that the writer passes to the disk unchanged.
 #ifndef OVA2VIRT_CONVERT_VMDK_STREAM_READER_H_
 #define OVA2VIRT_CONVERT_VMDK_STREAM_READER_H_
 
@@ -42,10 +48,8 @@ class VmdkStreamReader : public DiskReader {
     return "vmdk-streamOptimized";
   }
   void SetThreads(int threads) override;
-  ReadProgress progress() const override {
-    return {cursor_.position(), input_size_};
-  }
-  uint64_t bytes_read() const override { return cursor_.bytes_read(); }
+  ReadProgress progress() const override { return {Position(), input_size_}; }
+  uint64_t bytes_read() const override { return bytes_read_; }
 
   const vmdk::SparseHeader& header() const { return header_; }
   // The embedded descriptor, when the stream has one.
@@ -53,20 +57,30 @@ class VmdkStreamReader : public DiskReader {
     return has_descriptor_ ? &descriptor_ : nullptr;
   }
 
+  struct Chunk;
   class Batch;
 
  private:
   VmdkStreamReader(ByteSource& source, std::unique_ptr<ByteSource> keep,
-                   uint64_t input_size, size_t cursor_capacity);
-  Status ReadHeaderArea();
-  // Parses markers into `batch` until it is full or the stream ended.
+                   uint64_t input_size);
+  Status ReadHeaderArea(StreamCursor& cursor);
+  // The stream offset of the next byte to parse.
+  uint64_t Position() const;
+  // Bytes of the current chunk not parsed yet.
+  size_t Available() const;
+  // Starts a new chunk: moves the current one's unparsed tail to its front
+  // and fills the rest from the stream (reading it in place: the grains are
+  // inflated from where they landed). Skips `skip_` bytes first.
+  Status Refill();
+  // Parses markers into `batch` until it is full, the stream ended, or the
+  // current chunk is used up (a batch's grains lie in one chunk).
   Status FillBatch(Batch& batch);
-  Status AddGrain(Batch& batch, std::span<const uint8_t> marker,
-                  uint64_t marker_pos);
+  // Done with `batch`: its chunk may be reused once no batch needs it.
+  void Recycle(std::unique_ptr<Batch> batch);
   std::unique_ptr<Batch> TakeFreeBatch();
 
+  ByteSource& source_;
   std::unique_ptr<ByteSource> keep_;
-  StreamCursor cursor_;
   uint64_t input_size_;
   vmdk::SparseHeader header_;
   VmdkDescriptor descriptor_;
@@ -78,6 +92,16 @@ class VmdkStreamReader : public DiskReader {
   GrainSet seen_;
   bool end_of_stream_ = false;
   Status failed_;
+
+  // The compressed stream, in chunks read straight from the source.
+  size_t chunk_capacity_ = 0;
+  std::vector<std::unique_ptr<Chunk>> chunks_;  // all of them
+  std::vector<Chunk*> free_chunks_;
+  Chunk* chunk_ = nullptr;  // being parsed
+  bool source_ended_ = false;
+  uint64_t skip_ = 0;  // bytes of metadata still to skip in the stream
+  uint64_t bytes_read_ = 0;
+  uint64_t last_ticket_ = 0;  // of the source's ReadShared()
 
   std::vector<std::unique_ptr<Batch>> free_;
   std::deque<std::unique_ptr<Batch>> in_flight_;

@@ -1,5 +1,8 @@
 #include "convert/vmdk_stream_reader.h"
 
+#include <functional>
+#include <random>
+
 #include "convert/disk_test_util.h"
 #include "core/compress.h"
 #include "core/endian.h"
@@ -114,6 +117,147 @@ TEST_CASE("vmdk stream: grains out of order, small grains, no data at all") {
   }
 }
 
+// A stream with a tee that checks the reader's side of ReadShared(): bytes
+// it lent stay unchanged until reclaimed, and everything lent is reclaimed
+// by the time the reader is gone. Reads return at most `max_read` bytes.
+class LendingSource : public ByteSource {
+ public:
+  LendingSource(std::string data, size_t max_read)
+      : data_(std::move(data)), max_read_(max_read) {}
+
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    Reclaim(tickets_);  // a plain read settles everything lent before
+    return Copy(out);
+  }
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
+    size_t n = Copy(out);
+    *ticket = ++tickets_;
+    lent_.push_back(
+        {*ticket, out.data(), std::string(AsStringView(out.first(n)))});
+    return n;
+  }
+  void Reclaim(uint64_t ticket) override {
+    while (!lent_.empty() && lent_.front().ticket <= ticket) {
+      const Lent& l = lent_.front();
+      if (std::memcmp(l.where, l.bytes.data(), l.bytes.size()) != 0) {
+        ++overwritten_;
+      }
+      lent_.erase(lent_.begin());
+    }
+  }
+  size_t outstanding() const { return lent_.size(); }
+  int overwritten() const { return overwritten_; }
+  uint64_t tickets() const { return tickets_; }
+
+ private:
+  struct Lent {
+    uint64_t ticket;
+    const uint8_t* where;
+    std::string bytes;
+  };
+  size_t Copy(std::span<uint8_t> out) {
+    size_t n = std::min({out.size(), max_read_, data_.size() - pos_});
+    std::memcpy(out.data(), data_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  std::string data_;
+  size_t max_read_;
+  size_t pos_ = 0;
+  uint64_t tickets_ = 0;
+  std::vector<Lent> lent_;
+  int overwritten_ = 0;
+};
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// The stream is read in place, in chunks of about 1 MiB that the grains
+// are inflated from: grains cut by a chunk's end, chunks holding many
+// batches of small grains, metadata reaching over several chunks, and
+// reads of every size must all come out the same, without the reader ever
+// touching bytes it lent to the tee.
+TEST_CASE("vmdk stream: chunked reading keeps what it lent untouched") {
+  std::string text;
+  while (text.size() < (6u << 20)) {
+    text += "line " + std::to_string(text.size() * 7919 % 100003) +
+            " of a log file that compresses well\n";
+  }
+  struct Case {
+    std::string name;
+    std::string disk;
+    std::function<void(VmdkBuilder&)> tweak;
+  };
+  std::vector<Case> cases = {
+      // About 15 incompressible grains a chunk, cut anywhere.
+      {"incompressible", RandomBytes(9 << 20, 1), nullptr},
+      // Hundreds of grains a chunk: many batches share one chunk.
+      {"compressible", text, nullptr},
+      {"realistic", RealisticDiskImage(5 << 20, 2), nullptr},
+      // 3 MiB of metadata sectors to skip, over several chunks.
+      {"long metadata", RealisticDiskImage(3 << 20, 3),
+       [](VmdkBuilder& b) { b.AddMarker(4, 6000); }},
+  };
+  for (const Case& c : cases) {
+    VmdkBuilder builder(Layout::kVmwareStream, c.disk);
+    if (c.tweak) c.tweak(builder);
+    std::string image = builder.Build();
+    for (size_t max_read : {size_t{4097}, size_t{65536}, size_t{1} << 30}) {
+      for (int threads : {1, 3}) {
+        CAPTURE(c.name);
+        CAPTURE(max_read);
+        CAPTURE(threads);
+        LendingSource source(image, max_read);
+        {
+          auto r = VmdkStreamReader::Open(source, nullptr, image.size());
+          REQUIRE_OK(r);
+          auto got = TryReadDisk(**r, threads);
+          REQUIRE_OK(got);
+          CHECK(*got == Padded(c.disk));
+          CHECK((*r)->bytes_read() <= image.size());
+        }
+        // Beyond what the header's cursor reads ahead, the chunks lend.
+        if (image.size() > (3u << 20)) CHECK(source.tickets() > 0);
+        CHECK(source.outstanding() == 0);
+        CHECK(source.overwritten() == 0);
+      }
+    }
+  }
+  SUBCASE("a stream that ends inside long metadata") {
+    std::string image =
+        VmdkBuilder(Layout::kVmwareStream, std::string(4096, 'x'))
+            .AddMarker(4, 6000)
+            .Build();
+    LendingSource source(image.substr(0, image.size() - (1 << 20)), 65536);
+    {
+      auto r = VmdkStreamReader::Open(source, nullptr, 0);
+      REQUIRE_OK(r);
+      Status s = TryReadDisk(**r, 2).status();
+      CHECK(s.code() == ErrorCode::kCorrupt);
+      CHECK(s.message().find("unexpected end of data") != std::string::npos);
+    }
+    CHECK(source.outstanding() == 0);
+    CHECK(source.overwritten() == 0);
+  }
+  SUBCASE("a reader that fails midway reclaims what it lent") {
+    std::string disk = RandomBytes(4 << 20, 4);
+    std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+    image[(2 << 20) + 1000] ^= 0x55;  // inside some grain's zlib data
+    LendingSource source(image, 1 << 20);
+    {
+      auto r = VmdkStreamReader::Open(source, nullptr, 0);
+      REQUIRE_OK(r);
+      CHECK_FALSE(TryReadDisk(**r, 3).ok());
+    }
+    CHECK(source.outstanding() == 0);
+    CHECK(source.overwritten() == 0);
+  }
+}
+
 TEST_CASE("vmdk stream: an all-zero grain in the stream yields no run") {
   std::string disk(4 << 16, '\0');
   disk[3 << 16] = 'x';
@@ -216,7 +360,7 @@ TEST_CASE("vmdk stream: hostile streams fail with kCorrupt and an offset") {
 TEST_CASE("vmdk stream: hostile headers fail before any data is read") {
   std::string disk = RealisticDiskImage(1 << 20, 14);
   struct Case {
-    const char* name;
+    std::string name;
     std::function<void(VmdkBuilder::Header&)> patch;
     ErrorCode code;
     const char* text;

@@ -128,6 +128,54 @@ Status MemoryBlockSink::SetSize(uint64_t size) {
   return OkStatus();
 }
 
+GatheringBlockSink::GatheringBlockSink(BlockSink& inner, size_t buffer_size,
+                                       size_t pass_through)
+    : inner_(inner), pass_through_(pass_through) {
+  // Aligned for direct I/O (core/aligned_buffer.h's alignment), without
+  // depending on the allocator's.
+  constexpr size_t kAlign = 4096;
+  storage_.resize(buffer_size + kAlign);
+  size_t skew = reinterpret_cast<uintptr_t>(storage_.data()) % kAlign;
+  buffer_ = {storage_.data() + (skew ? kAlign - skew : 0), buffer_size};
+}
+
+Status GatheringBlockSink::Flush() {
+  if (used_ == 0) return OkStatus();
+  size_t n = used_;
+  used_ = 0;
+  ++inner_writes_;
+  return inner_.WriteAt(start_, buffer_.first(n));
+}
+
+Status GatheringBlockSink::WriteAt(uint64_t offset,
+                                   std::span<const uint8_t> data) {
+  bool continues = used_ > 0 && offset == start_ + used_;
+  if (data.size() >= pass_through_ || !continues ||
+      data.size() > buffer_.size() - used_) {
+    RETURN_IF_ERROR(Flush());
+    if (data.size() >= pass_through_ || data.size() > buffer_.size()) {
+      ++inner_writes_;
+      return inner_.WriteAt(offset, data);
+    }
+    start_ = offset;
+  }
+  if (!data.empty())
+    std::memcpy(buffer_.data() + used_, data.data(), data.size());
+  used_ += data.size();
+  if (used_ == buffer_.size()) return Flush();
+  return OkStatus();
+}
+
+Status GatheringBlockSink::SetSize(uint64_t size) {
+  RETURN_IF_ERROR(Flush());
+  return inner_.SetSize(size);
+}
+
+Status GatheringBlockSink::Close() {
+  RETURN_IF_ERROR(Flush());
+  return inner_.Close();
+}
+
 SliceRandomAccess::SliceRandomAccess(RandomAccessSource& parent,
                                      uint64_t offset, uint64_t length)
     : parent_(parent), offset_(offset), length_(length) {}
@@ -154,8 +202,25 @@ Result<size_t> LimitedSource::Read(std::span<uint8_t> out) {
   return n;
 }
 
+Result<size_t> LimitedSource::ReadShared(std::span<uint8_t> out,
+                                         uint64_t* ticket) {
+  *ticket = 0;
+  if (remaining_ == 0 || out.empty()) return size_t{0};
+  size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), remaining_));
+  ASSIGN_OR_RETURN(size_t n, inner_.ReadShared(out.first(want), ticket));
+  remaining_ -= n;
+  return n;
+}
+
 Result<size_t> CountingSource::Read(std::span<uint8_t> out) {
   ASSIGN_OR_RETURN(size_t n, inner_.Read(out));
+  count_ += n;
+  return n;
+}
+
+Result<size_t> CountingSource::ReadShared(std::span<uint8_t> out,
+                                          uint64_t* ticket) {
+  ASSIGN_OR_RETURN(size_t n, inner_.ReadShared(out, ticket));
   count_ += n;
   return n;
 }

@@ -24,6 +24,21 @@ class ByteSource {
   // Reads up to out.size() bytes into `out` and returns how many. Returns 0
   // only at the end of the stream (or when `out` is empty).
   virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
+
+  // Read() for a caller that keeps the bytes where they landed, unchanged,
+  // until it calls Reclaim(): a tee (a package member's hash) may then go on
+  // reading them on another thread after this returns, instead of making
+  // the caller wait. Sets `*ticket` for these bytes (0: nothing to wait
+  // for). The caller must not write to, nor free, those bytes before
+  // Reclaim(ticket) returned. Streams without such a tee read as Read().
+  virtual Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) {
+    *ticket = 0;
+    return Read(out);
+  }
+  // Returns once nothing reads the bytes of the ReadShared() call that gave
+  // `ticket` any more, nor those of any earlier call (tickets grow). A plain
+  // Read() or Reclaim() of a later ticket settles earlier ones too.
+  virtual void Reclaim(uint64_t ticket) { (void)ticket; }
 };
 
 class ByteSink {
@@ -118,6 +133,39 @@ class MemoryBlockSink : public BlockSink {
   std::string data_;
 };
 
+// Gathers small writes that continue one another into large ones: a qcow2
+// writer appends cluster after cluster, often 64 KiB at a time where the
+// disk's data is scattered. Few system calls, and writes large enough for
+// direct I/O to pay (a FileBlockSink below writes gathered buffers with
+// O_DIRECT: the buffer is aligned). Writes of `pass_through` bytes or more
+// go to the inner sink unchanged (no copy), after what is gathered; a write
+// that does not continue the gathered bytes flushes them first. So the
+// inner sink sees the same bytes land in the same order, in fewer writes.
+// An error of a gathered write is returned by a later call: Flush() (or
+// SetSize(), Close()) before trusting the output.
+class GatheringBlockSink : public BlockSink {
+ public:
+  explicit GatheringBlockSink(BlockSink& inner, size_t buffer_size = 4 << 20,
+                              size_t pass_through = 256 << 10);
+  Status WriteAt(uint64_t offset, std::span<const uint8_t> data) override;
+  Status SetSize(uint64_t size) override;
+  // Flushes, then closes the inner sink.
+  Status Close() override;
+  // Writes what is gathered.
+  Status Flush();
+  // Writes the inner sink received so far (for tests and reports).
+  uint64_t inner_writes() const { return inner_writes_; }
+
+ private:
+  BlockSink& inner_;
+  size_t pass_through_;
+  std::vector<uint8_t> storage_;  // over-allocated for alignment
+  std::span<uint8_t> buffer_;     // 4 KiB-aligned within storage_
+  uint64_t start_ = 0;            // file offset of buffer_[0]
+  size_t used_ = 0;
+  uint64_t inner_writes_ = 0;
+};
+
 // Bytes [offset, offset + length) of another RandomAccessSource, e.g. a tar
 // member read in place. The parent must outlive the slice.
 class SliceRandomAccess : public RandomAccessSource {
@@ -154,6 +202,8 @@ class LimitedSource : public ByteSource {
   LimitedSource(ByteSource& inner, uint64_t limit)
       : inner_(inner), remaining_(limit) {}
   Result<size_t> Read(std::span<uint8_t> out) override;
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override;
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
   uint64_t remaining() const { return remaining_; }
 
  private:
@@ -166,6 +216,8 @@ class CountingSource : public ByteSource {
  public:
   explicit CountingSource(ByteSource& inner) : inner_(inner) {}
   Result<size_t> Read(std::span<uint8_t> out) override;
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override;
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
   uint64_t count() const { return count_; }
 
  private:

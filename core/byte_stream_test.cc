@@ -112,5 +112,64 @@ TEST_CASE("files: injected faults fail the nth operation") {
   CHECK(!ParseIoFaultSpec("chmod:1").ok());
 }
 
+// Records what reaches the inner sink.
+class WriteLog : public MemoryBlockSink {
+ public:
+  Status WriteAt(uint64_t offset, std::span<const uint8_t> data) override {
+    writes.push_back({offset, data.size()});
+    aligned.push_back(reinterpret_cast<uintptr_t>(data.data()) % 4096 == 0);
+    if (fail_at != 0 && writes.size() == fail_at) {
+      return FailedError("write " + std::to_string(fail_at) + " failed");
+    }
+    return MemoryBlockSink::WriteAt(offset, data);
+  }
+  std::vector<std::pair<uint64_t, size_t>> writes;
+  std::vector<bool> aligned;
+  size_t fail_at = 0;
+};
+
+TEST_CASE("gathering sink: appends become large writes, in order") {
+  WriteLog inner;
+  GatheringBlockSink sink(inner, 1 << 20, 256 << 10);
+  MemoryBlockSink expected;
+  auto put = [&](uint64_t offset, size_t n, char c) {
+    std::string bytes(n, c);
+    REQUIRE_OK(sink.WriteAt(offset, AsBytes(bytes)));
+    REQUIRE_OK(expected.WriteAt(offset, AsBytes(bytes)));
+  };
+  // 40 clusters of 64 KiB, one after another: 1 MiB writes.
+  for (int i = 0; i < 40; ++i)
+    put(uint64_t(i) << 16, 65536, char('a' + i % 26));
+  CHECK(inner.writes.size() == 2);  // two full buffers; 512 KiB gathered
+  // A large piece passes through, after what is gathered.
+  put(40 << 16, 512 << 10, 'L');
+  REQUIRE(inner.writes.size() == 4);
+  CHECK(inner.writes[2] ==
+        std::make_pair(uint64_t{2} << 20, size_t{512} << 10));
+  CHECK(inner.writes[3] ==
+        std::make_pair(uint64_t{40} << 16, size_t{512} << 10));
+  // Elsewhere: a jump, a rewrite of earlier bytes, a small tail.
+  put(100 << 20, 4096, 'j');
+  put(100, 5000, 'r');  // over bytes written long ago: flushes the jump first
+  put((100 << 20) + 4096, 10, 't');
+  REQUIRE_OK(sink.SetSize(101 << 20));
+  REQUIRE_OK(expected.SetSize(101 << 20));
+  CHECK(inner.str() == expected.str());
+  CHECK(sink.inner_writes() == inner.writes.size());
+  // Gathered buffers are aligned for direct I/O.
+  CHECK(inner.aligned[0]);
+  CHECK(inner.aligned[1]);
+}
+
+TEST_CASE("gathering sink: a failed gathered write is returned by flush") {
+  WriteLog inner;
+  inner.fail_at = 1;
+  GatheringBlockSink sink(inner, 1 << 20, 256 << 10);
+  std::string bytes(4096, 'x');
+  CHECK_OK(sink.WriteAt(0, AsBytes(bytes)));  // gathered: no error yet
+  Status s = sink.Flush();
+  CHECK(s.message() == "write 1 failed");
+}
+
 }  // namespace
 }  // namespace ova2virt

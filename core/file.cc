@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/aligned_buffer.h"
 #include "core/cancel.h"
 #include "core/io_faults.h"
 
@@ -100,18 +101,28 @@ Status File::WriteAll(std::span<const uint8_t> data) {
   return OkStatus();
 }
 
-Status File::WriteAllAt(uint64_t offset, std::span<const uint8_t> data) {
-  if (int e = InjectedIoFault(IoOp::kWrite)) return ErrnoError(path_, e);
+namespace {
+
+// Writes all of `data` at `offset`; returns 0 or the errno that stopped it.
+int PwriteAll(int fd, uint64_t offset, std::span<const uint8_t> data) {
   while (!data.empty()) {
     ssize_t n =
-        ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+        ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoError(path_, errno);
+      return errno;
     }
     data = data.subspan(static_cast<size_t>(n));
     offset += static_cast<uint64_t>(n);
   }
+  return 0;
+}
+
+}  // namespace
+
+Status File::WriteAllAt(uint64_t offset, std::span<const uint8_t> data) {
+  if (int e = InjectedIoFault(IoOp::kWrite)) return ErrnoError(path_, e);
+  if (int e = PwriteAll(fd_, offset, data)) return ErrnoError(path_, e);
   return OkStatus();
 }
 
@@ -170,11 +181,53 @@ Result<size_t> FileRandomAccess::ReadAt(uint64_t offset,
   return file_.ReadAt(offset, out);
 }
 
+bool FileBlockSink::SetDirect(bool on) {
+  int flags = ::fcntl(file_.fd(), F_GETFL);
+  if (flags < 0) return false;
+  int want = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
+  if (want != flags && ::fcntl(file_.fd(), F_SETFL, want) != 0) return false;
+  direct_on_ = on;
+  return true;
+}
+
+Status FileBlockSink::WriteAt(uint64_t offset, std::span<const uint8_t> data) {
+  constexpr uint64_t kAlign = AlignedBuffer::kAlignment;
+  bool aligned = direct_allowed_ && !data.empty() && offset % kAlign == 0 &&
+                 data.size() % kAlign == 0 &&
+                 reinterpret_cast<uintptr_t>(data.data()) % kAlign == 0;
+  if (aligned != direct_on_ && !SetDirect(aligned)) {
+    // The file system has no direct I/O (or will not switch back, which
+    // Linux does not refuse): everything through the cache.
+    direct_allowed_ = false;
+    aligned = false;
+    if (direct_on_) SetDirect(false);
+  }
+  if (!aligned) return file_.WriteAllAt(offset, data);
+  if (int e = InjectedIoFault(IoOp::kWrite)) {
+    return ErrnoError(file_.path(), e);
+  }
+  int e = PwriteAll(file_.fd(), offset, data);
+  if (e == EINVAL) {
+    // Some file systems accept the flag and refuse the write (alignment
+    // stricter than 4 KiB): give up on direct I/O and write it again
+    // through the cache. Rewriting bytes already written is harmless.
+    direct_allowed_ = false;
+    SetDirect(false);
+    return file_.WriteAllAt(offset, data);
+  }
+  if (e != 0) return ErrnoError(file_.path(), e);
+  direct_bytes_ += data.size();
+  return OkStatus();
+}
+
 FileSink::FileSink(File& file, size_t buffer_size)
     : file_(file), buffer_(buffer_size) {}
 
 Status FileSink::Write(std::span<const uint8_t> data) {
-  if (data.size() >= buffer_.size()) {
+  // Large pieces (a batch of compressed grains) go straight to the file
+  // after what is buffered: copying them would cost more than the system
+  // call it saves. Small ones (markers, tables) are gathered.
+  if (data.size() >= buffer_.size() / 4) {
     RETURN_IF_ERROR(Flush());
     RETURN_IF_ERROR(file_.WriteAll(data));
     written_ += data.size();

@@ -10,6 +10,7 @@
 #include "core/cancel.h"
 #include "core/digest.h"
 #include "core/file.h"
+#include "ova/hash_queue.h"
 #include "ova/input_sniffer.h"
 #include "ova/member_name.h"
 #include "ova/package_source.h"
@@ -38,8 +39,14 @@ class MemberData : public ByteSource {
  public:
   explicit MemberData(PackageReader::State& state) : state_(state) {}
   Result<size_t> Read(std::span<uint8_t> out) override;
+  // Hashes on the reader's hash thread: the caller decodes the next block
+  // while this one is hashed.
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override;
+  void Reclaim(uint64_t ticket) override;
 
  private:
+  Result<size_t> ReadRaw(std::span<uint8_t> out);
+
   PackageReader::State& state_;
 };
 
@@ -70,6 +77,9 @@ struct PackageReader::State {
   // Hashes the current member: with one algorithm, or several side by side
   // when the manifest has not been seen.
   std::optional<ParallelHasher> hasher;
+  // Blocks lent by ReadShared(), hashed behind the consumer. Declared after
+  // `hasher`, so it stops before the hasher it uses goes away.
+  std::unique_ptr<HashQueue> queue;
   uint64_t consumed = 0;
   std::optional<std::string> held;  // descriptor, manifest or certificate
   std::optional<MemorySource> held_source;
@@ -113,18 +123,45 @@ struct PackageReader::State {
   std::vector<std::string> Wanted() const;
 };
 
-Result<size_t> MemberData::Read(std::span<uint8_t> out) {
-  if (!state_.in_member) return size_t{0};
-  if (state_.held_source) return state_.held_source->Read(out);
+Result<size_t> MemberData::ReadRaw(std::span<uint8_t> out) {
   Result<size_t> n = state_.source->Read(out);
   if (!n.ok()) return state_.AboutCurrent(n.status());
-  if (state_.hasher) state_.hasher->Update(out.first(*n));
   state_.consumed += *n;
   return n;
 }
 
+Result<size_t> MemberData::Read(std::span<uint8_t> out) {
+  if (!state_.in_member) return size_t{0};
+  if (state_.held_source) return state_.held_source->Read(out);
+  ASSIGN_OR_RETURN(size_t n, ReadRaw(out));
+  if (state_.hasher) {
+    // In order: what was lent before is hashed first.
+    if (state_.queue) state_.queue->WaitAll();
+    state_.hasher->Update(out.first(n));
+  }
+  return n;
+}
+
+Result<size_t> MemberData::ReadShared(std::span<uint8_t> out,
+                                      uint64_t* ticket) {
+  *ticket = 0;
+  if (!state_.in_member) return size_t{0};
+  if (state_.held_source) return state_.held_source->Read(out);
+  ASSIGN_OR_RETURN(size_t n, ReadRaw(out));
+  if (state_.hasher && n > 0) {
+    if (!state_.queue) state_.queue = std::make_unique<HashQueue>();
+    *ticket = state_.queue->Push(*state_.hasher, out.first(n));
+  }
+  return n;
+}
+
+void MemberData::Reclaim(uint64_t ticket) {
+  if (ticket != 0 && state_.queue) state_.queue->WaitFor(ticket);
+}
+
 Status PackageReader::State::Drain() {
   if (!in_member || held_source) return OkStatus();
+  if (queue) queue->WaitAll();  // what was lent is hashed first
   Progress* progress = options.progress;
   if (progress) progress->Begin(current().name, current().size);
   Status status;

@@ -234,6 +234,94 @@ TEST_CASE("reader: Data() and InPlace() give the member's bytes") {
   CHECK_OK(report->ToStatus());
 }
 
+// What a disk reader does with Data(): ReadShared() into a few buffers it
+// reuses only after Reclaim(), a plain Read() now and then, and the rest
+// left for Next(). The digests must come out as if read in one piece.
+Result<VerificationReport> ReadSharing(
+    const std::string& input, const std::vector<std::string>& disks_stored,
+    size_t piece) {
+  ASSIGN_OR_RETURN(auto reader, PackageReader::Open(input, {}));
+  int disks = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::optional<MemberInfo> m, reader->Next());
+    if (!m) break;
+    if (m->role == MemberRole::kDescriptor) {
+      RETURN_IF_ERROR(reader->ExpectFiles({"disk1.vmdk", "disk2.vmdk"}));
+    }
+    if (m->role != MemberRole::kFile) continue;
+    const std::string& expected = disks_stored[disks++];
+    ByteSource& data = reader->Data();
+    std::vector<std::string> ring(3, std::string(piece, '\0'));
+    std::vector<uint64_t> tickets(ring.size(), 0);
+    std::string got;
+    for (size_t i = 0; got.size() < expected.size() * 3 / 4; ++i) {
+      std::string& buf = ring[i % ring.size()];
+      data.Reclaim(tickets[i % ring.size()]);
+      size_t n = 0;
+      if (i % 7 == 6) {
+        ASSIGN_OR_RETURN(
+            n, data.Read({reinterpret_cast<uint8_t*>(buf.data()), buf.size()}));
+      } else {
+        ASSIGN_OR_RETURN(
+            n, data.ReadShared(
+                   {reinterpret_cast<uint8_t*>(buf.data()), buf.size()},
+                   &tickets[i % ring.size()]));
+      }
+      if (n == 0) break;
+      got.append(buf, 0, n);
+    }
+    CHECK(got == expected.substr(0, got.size()));
+    for (uint64_t t : tickets) data.Reclaim(t);
+  }
+  return reader->Finish({});
+}
+
+TEST_CASE("reader: bytes lent with ReadShared() are hashed behind the reader") {
+  TempDir dir;
+  Appliance app;
+  app.disks = {{"disk1.vmdk", testing::PatternBytes(3 << 20, 1)},
+               {"disk2.vmdk", testing::PatternBytes(70001, 2)}};
+  for (bool manifest_last : {false, true}) {
+    for (bool flip : {false, true}) {
+      CAPTURE(manifest_last);
+      CAPTURE(flip);
+      TarBuilder tar;
+      tar.File(app.ovf_name(), app.Descriptor());
+      if (!manifest_last)
+        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
+      for (const auto& d : app.disks) tar.File(d.first, d.second);
+      if (manifest_last)
+        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
+      std::string bytes = tar.Build();
+      std::vector<std::string> stored = {app.disks[0].second,
+                                         app.disks[1].second};
+      if (flip) {
+        const testing::TarLayout& disk1 = tar.Layout()[manifest_last ? 1 : 2];
+        bytes[disk1.data_offset + 12345] ^= 0x20;
+        stored[0][12345] ^= 0x20;
+      }
+      std::string path = Write(dir, "x.ova", bytes);
+      for (size_t piece : {size_t{4099}, size_t{1} << 20}) {
+        CAPTURE(piece);
+        auto file = ReadSharing(path, stored, piece);
+        auto pipe = ThroughPipe(dir, bytes, [&](const std::string& p) {
+          return ReadSharing(p, stored, piece);
+        });
+        for (auto* r : {&file, &pipe}) {
+          REQUIRE_OK(*r);
+          Status verdict = (*r)->ToStatus();
+          if (flip) {
+            CHECK(verdict.message() ==
+                  "member 'disk1.vmdk': SHA256 digest mismatch");
+          } else {
+            CHECK_OK(verdict);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("reader: packages without a manifest verify, with a warning") {
   TempDir dir;
   Appliance app;

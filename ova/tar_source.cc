@@ -12,6 +12,8 @@ namespace {
 // writers pad to a record (10 KiB by default); more than this is not
 // padding.
 constexpr uint64_t kTrailingScan = 1 << 20;
+// Reads of a member's rest that nobody consumes (hashing only).
+constexpr size_t kBlockSize = 1 << 20;
 
 class TarSource : public PackageSource {
  public:
@@ -36,6 +38,7 @@ class TarSource : public PackageSource {
 
   Result<std::optional<SourceEntry>> Next(const WantedFiles&) override {
     in_place_.reset();
+    member_pos_ = 0;
     ASSIGN_OR_RETURN(std::optional<TarEntry> e, tar_->Next());
     if (!e) return std::optional<SourceEntry>();
     SourceEntry out;
@@ -54,11 +57,21 @@ class TarSource : public PackageSource {
     return std::optional<SourceEntry>(std::move(out));
   }
 
+  // A member of a seekable, uncompressed tar is read in place with pread,
+  // straight into the caller's buffer: libarchive would read it into its
+  // own buffer first and Read() would copy it out (a second copy of every
+  // byte). libarchive only skips the member afterwards, by seeking.
   Result<std::span<const uint8_t>> ReadBlock() override {
-    return tar_->ReadBlock();
+    if (!in_place_) return tar_->ReadBlock();
+    block_.resize(kBlockSize);
+    ASSIGN_OR_RETURN(size_t n, Read(block_));
+    return std::span<const uint8_t>(block_.data(), n);
   }
   Result<size_t> Read(std::span<uint8_t> out) override {
-    return tar_->Read(out);
+    if (!in_place_) return tar_->Read(out);
+    ASSIGN_OR_RETURN(size_t n, in_place_->ReadAt(member_pos_, out));
+    member_pos_ += n;
+    return n;
   }
   Status Skip() override { return tar_->Skip(); }
   RandomAccessSource* InPlace() override { return in_place_.get(); }
@@ -148,6 +161,8 @@ class TarSource : public PackageSource {
   bool gzip_;
   std::unique_ptr<TarStream> tar_;
   std::unique_ptr<SliceRandomAccess> in_place_;
+  uint64_t member_pos_ = 0;  // bytes of the member read in place
+  std::vector<uint8_t> block_;
 };
 
 }  // namespace

@@ -266,7 +266,13 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
     ASSIGN_OR_RETURN(tmp, TempOutputFile::Create(req.output, req.replace));
     out_file = &tmp->file();
   }
-  FileBlockSink block_sink(*out_file);
+  // A disk image written to a file is not read back by this process:
+  // aligned runs go straight to the disk (stdout stays buffered).
+  FileBlockSink file_sink(
+      *out_file, req.output == "-" ? FileBlockSink::Mode::kBuffered
+                                   : FileBlockSink::Mode::kDirectWhenAligned);
+  // Small appends (scattered data) gathered into large writes.
+  GatheringBlockSink block_sink(file_sink);
   std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {
@@ -285,6 +291,7 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   co.label = req.input == "-" ? "stdin" : BaseName(req.input);
   co.input_name = req.input == "-" ? "stdin" : req.input;
   ASSIGN_OR_RETURN(ConvertStats stats, ConvertDisk(reader, *writer, co));
+  RETURN_IF_ERROR(block_sink.Flush());
   if (stream_sink) RETURN_IF_ERROR(stream_sink->Close());
   if (tmp != nullptr) RETURN_IF_ERROR(tmp->Commit());
 

@@ -5,12 +5,19 @@
 namespace ova2virt {
 namespace {
 
+// Disk images written to files: small appends gathered into large writes,
+// and large aligned writes past the page cache (see GatheringBlockSink and
+// FileBlockSink).
 class FileDestination : public DiskDestination {
  public:
   FileDestination(std::unique_ptr<TempOutputFile> out, Transaction& txn)
-      : out_(std::move(out)), sink_(out_->file()), txn_(txn) {}
+      : out_(std::move(out)),
+        file_sink_(out_->file(), FileBlockSink::Mode::kDirectWhenAligned),
+        sink_(file_sink_),
+        txn_(txn) {}
   BlockSink& sink() override { return sink_; }
   Status Commit() override {
+    RETURN_IF_ERROR(sink_.Flush());
     RETURN_IF_ERROR(out_->Commit());
     // From now on the file has its final name: the transaction removes it
     // if a later step fails.
@@ -21,21 +28,29 @@ class FileDestination : public DiskDestination {
 
  private:
   std::unique_ptr<TempOutputFile> out_;
-  FileBlockSink sink_;
+  FileBlockSink file_sink_;
+  GatheringBlockSink sink_;
   Transaction& txn_;
 };
 
 class InPlaceVolume : public DiskDestination {
  public:
   InPlaceVolume(File file, std::string path)
-      : file_(std::move(file)), sink_(file_), path_(std::move(path)) {}
+      : file_(std::move(file)),
+        file_sink_(file_, FileBlockSink::Mode::kDirectWhenAligned),
+        sink_(file_sink_),
+        path_(std::move(path)) {}
   BlockSink& sink() override { return sink_; }
-  Status Commit() override { return file_.Sync(); }
+  Status Commit() override {
+    RETURN_IF_ERROR(sink_.Flush());
+    return file_.Sync();
+  }
   std::string path() const override { return path_; }
 
  private:
   File file_;
-  FileBlockSink sink_;
+  FileBlockSink file_sink_;
+  GatheringBlockSink sink_;
   std::string path_;
 };
 

@@ -37,6 +37,10 @@ class BorrowedSource : public ByteSource {
   Result<size_t> Read(std::span<uint8_t> out) override {
     return inner_.Read(out);
   }
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
+    return inner_.ReadShared(out, ticket);
+  }
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
 
  private:
   ByteSource& inner_;
