@@ -365,9 +365,16 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
         // with or mangled, and readers that trust the footer (VMware's,
         // qemu's) would see another disk than this one.
         if (val >= 1) {
-          ASSIGN_OR_RETURN(auto copy, cursor_.Take(kSectorSize));
-          vmdk::SparseHeader footer =
-              vmdk::ParseSparseHeader(copy.first<512>());
+          if (Available() < 2 * kSectorSize) {
+            if (!batch.grains.empty()) return OkStatus();  // next chunk
+            if (!source_ended_) RETURN_IF_ERROR(Refill());
+            if (Available() < 2 * kSectorSize) {
+              return CorruptError("truncated footer " + At(pos + kSectorSize));
+            }
+            marker = chunk_->data.data() + chunk_->pos;
+          }
+          vmdk::SparseHeader footer = vmdk::ParseSparseHeader(
+              std::span<const uint8_t, 512>(marker + kSectorSize, 512));
           if (footer.magic != header_.magic ||
               footer.capacity != header_.capacity ||
               footer.grain_size != header_.grain_size) {
@@ -378,7 +385,6 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
                                 "grain size " +
                                 std::to_string(footer.grain_size) + ")");
           }
-          --val;
         }
         [[fallthrough]];
       case vmdk::kMarkerGrainTable:
