@@ -101,7 +101,7 @@ same_machine() {
     python3 - "$1" "$2" <<'PY'
 import sys, xml.etree.ElementTree as ET
 OURS = "{https://ova2virt.example/xmlns/1.0}"
-PROVENANCE = {"source", "source-id", "imported", "source-digest"}
+PROVENANCE = {"source", "source-id", "imported", "source-digest", "import-id"}
 def normal(path):
     root = ET.parse(path).getroot()
     for tag in ("name", "uuid"):
