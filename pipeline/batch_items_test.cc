@@ -10,9 +10,11 @@
 namespace ova2virt {
 namespace {
 
+using batch_testing::CheckFingerprintEdits;
 using batch_testing::ExportItem;
 using batch_testing::FakeExecutor;
 using batch_testing::Item;
+using batch_testing::ItemEdits;
 using batch_testing::RecordingObserver;
 using batch_testing::Source;
 
@@ -151,37 +153,28 @@ TEST_CASE(
   CHECK(fp.size() == 64);
   CHECK(fp != SettingsFingerprint(Item("web")));
 
-  std::vector<std::pair<const char*, std::function<void(BatchItem&)>>> changes =
-      {
-          {"connect", [](BatchItem& i) { i.connect = "qemu:///system"; }},
-          {"domain", [](BatchItem& i) { i.export_request.domain = "db"; }},
-          {"layout",
-           [](BatchItem& i) {
-             i.export_request.output.clear();
-             i.export_request.ovf_dir = "/exports/web";
-           }},
-          {"ovf_version",
-           [](BatchItem& i) { i.export_request.ovf_version = 2; }},
-          {"digest",
-           [](BatchItem& i) {
-             i.export_request.digest = DigestAlgorithm::kSha1;
-           }},
-          {"signed",
-           [](BatchItem& i) {
-             i.export_request.sign_key = "/k.pem";
-             i.export_request.sign_cert = "/c.pem";
-           }},
-          {"no_media",
-           [](BatchItem& i) { i.export_request.policy.include_media = false; }},
-          {"kind", [](BatchItem& i) { i.kind = BatchItemKind::kImport; }},
-      };
-  for (auto& [what, change] : changes) {
-    CAPTURE(what);
-    BatchItem i = base;
-    change(i);
-    CHECK(SettingsFingerprint(i) != fp);
-  }
-  std::vector<std::pair<const char*, std::function<void(BatchItem&)>>> same = {
+  ItemEdits changes = {
+      {"connect", [](BatchItem& i) { i.connect = "qemu:///system"; }},
+      {"domain", [](BatchItem& i) { i.export_request.domain = "db"; }},
+      {"layout",
+       [](BatchItem& i) {
+         i.export_request.output.clear();
+         i.export_request.ovf_dir = "/exports/web";
+       }},
+      {"ovf_version", [](BatchItem& i) { i.export_request.ovf_version = 2; }},
+      {"digest",
+       [](BatchItem& i) { i.export_request.digest = DigestAlgorithm::kSha1; }},
+      {"signed",
+       [](BatchItem& i) {
+         i.export_request.sign_key = "/k.pem";
+         i.export_request.sign_cert = "/c.pem";
+       }},
+      {"no_media",
+       [](BatchItem& i) { i.export_request.policy.include_media = false; }},
+      {"kind", [](BatchItem& i) { i.kind = BatchItemKind::kImport; }},
+  };
+  CheckFingerprintEdits(base, changes, true);
+  ItemEdits same = {
       // Where the output goes is checked by StillThere, not fingerprinted:
       // a plan moved with its outputs stays done.
       {"output path",
@@ -192,12 +185,7 @@ TEST_CASE(
       {"key", [](BatchItem& i) { i.key = "other-id"; }},
       {"import settings", [](BatchItem& i) { i.import.pool = "fast"; }},
   };
-  for (auto& [what, change] : same) {
-    CAPTURE(what);
-    BatchItem i = base;
-    change(i);
-    CHECK(SettingsFingerprint(i) == fp);
-  }
+  CheckFingerprintEdits(base, same, false);
   // Which key signs is the certificate's business (part of the source's
   // identity): another path to a certificate is no other setting.
   BatchItem a = base, b = base;

@@ -13,9 +13,11 @@
 namespace ova2virt {
 namespace {
 
+using batch_testing::CheckFingerprintEdits;
 using batch_testing::DoneRecord;
 using batch_testing::FakeClock;
 using batch_testing::FakeExecutor;
+using batch_testing::ItemEdits;
 using batch_testing::Item;
 using batch_testing::Plan;
 using batch_testing::RecordingObserver;
@@ -261,38 +263,29 @@ TEST_CASE("batch: settings that shape the result, and those that do not") {
   const std::string fp = SettingsFingerprint(base);
   CHECK(fp.size() == 64);
 
-  std::vector<std::pair<const char*, std::function<void(BatchItem&)>>> changes =
-      {
-          {"connect", [](BatchItem& i) { i.connect = "qemu:///system"; }},
-          {"name", [](BatchItem& i) { i.import.name = "web2"; }},
-          {"pool", [](BatchItem& i) { i.import.pool = "fast"; }},
-          {"storage_dir", [](BatchItem& i) { i.import.storage_dir = "/d"; }},
-          {"format", [](BatchItem& i) { i.import.format = "raw"; }},
-          {"disk_bus", [](BatchItem& i) { i.import.policy.disk_bus = "sata"; }},
-          {"nic_model",
-           [](BatchItem& i) { i.import.policy.nic_model = "virtio"; }},
-          {"virt_type",
-           [](BatchItem& i) { i.import.policy.virt_type = "qemu"; }},
-          {"network target",
-           [](BatchItem& i) { i.import.policy.networks[0].target = "wan"; }},
-          {"network kind",
-           [](BatchItem& i) {
-             i.import.policy.networks[1].kind = NicBinding::kNone;
-           }},
-          {"vsys", [](BatchItem& i) { i.import.vsys = "1"; }},
-          {"deployment", [](BatchItem& i) { i.import.deployment = "big"; }},
-          {"prop value",
-           [](BatchItem& i) { i.import.properties[0].second = "9"; }},
-          {"verify", [](BatchItem& i) { i.import.verify = false; }},
-          {"kind", [](BatchItem& i) { i.kind = BatchItemKind::kExport; }},
-      };
-  for (auto& [what, change] : changes) {
-    CAPTURE(what);
-    BatchItem i = base;
-    change(i);
-    CHECK(SettingsFingerprint(i) != fp);
-  }
-  std::vector<std::pair<const char*, std::function<void(BatchItem&)>>> same = {
+  ItemEdits changes = {
+      {"connect", [](BatchItem& i) { i.connect = "qemu:///system"; }},
+      {"name", [](BatchItem& i) { i.import.name = "web2"; }},
+      {"pool", [](BatchItem& i) { i.import.pool = "fast"; }},
+      {"storage_dir", [](BatchItem& i) { i.import.storage_dir = "/d"; }},
+      {"format", [](BatchItem& i) { i.import.format = "raw"; }},
+      {"disk_bus", [](BatchItem& i) { i.import.policy.disk_bus = "sata"; }},
+      {"nic_model", [](BatchItem& i) { i.import.policy.nic_model = "virtio"; }},
+      {"virt_type", [](BatchItem& i) { i.import.policy.virt_type = "qemu"; }},
+      {"network target",
+       [](BatchItem& i) { i.import.policy.networks[0].target = "wan"; }},
+      {"network kind",
+       [](BatchItem& i) {
+         i.import.policy.networks[1].kind = NicBinding::kNone;
+       }},
+      {"vsys", [](BatchItem& i) { i.import.vsys = "1"; }},
+      {"deployment", [](BatchItem& i) { i.import.deployment = "big"; }},
+      {"prop value", [](BatchItem& i) { i.import.properties[0].second = "9"; }},
+      {"verify", [](BatchItem& i) { i.import.verify = false; }},
+      {"kind", [](BatchItem& i) { i.kind = BatchItemKind::kExport; }},
+  };
+  CheckFingerprintEdits(base, changes, true);
+  ItemEdits same = {
       {"start", [](BatchItem& i) { i.import.start = true; }},
       {"force", [](BatchItem& i) { i.import.force = true; }},
       {"threads", [](BatchItem& i) { i.import.threads = 3; }},
@@ -307,12 +300,7 @@ TEST_CASE("batch: settings that shape the result, and those that do not") {
          std::swap(i.import.properties[0], i.import.properties[1]);
        }},
   };
-  for (auto& [what, change] : same) {
-    CAPTURE(what);
-    BatchItem i = base;
-    change(i);
-    CHECK(SettingsFingerprint(i) == fp);
-  }
+  CheckFingerprintEdits(base, same, false);
   // With storage_dir the pool plays no part.
   BatchItem files = base;
   files.import.storage_dir = "/d";

@@ -16,8 +16,26 @@
 #include <vector>
 
 #include "pipeline/batch.h"
+#include "tests/support/test_util.h"
 
 namespace ova2virt::batch_testing {
+
+// Named edits of an item, for the fingerprint tests.
+using ItemEdits =
+    std::vector<std::pair<const char*, std::function<void(BatchItem&)>>>;
+
+// Checks that each edit of `base` changes its settings fingerprint (a done
+// item would run again) or, with changes == false, leaves it alone.
+inline void CheckFingerprintEdits(const BatchItem& base, const ItemEdits& edits,
+                                  bool changes) {
+  const std::string fp = SettingsFingerprint(base);
+  for (const auto& [what, edit] : edits) {
+    CAPTURE(what);
+    BatchItem i = base;
+    edit(i);
+    CHECK((SettingsFingerprint(i) != fp) == changes);
+  }
+}
 
 inline BatchItem Item(std::string key, std::string input = "") {
   BatchItem item;
