@@ -296,7 +296,7 @@ TEST_CASE("reader: bytes lent with ReadShared() are hashed behind the reader") {
       std::vector<std::string> stored = {app.disks[0].second,
                                          app.disks[1].second};
       if (flip) {
-        const testing::TarLayout& disk1 = tar.Layout()[manifest_last ? 1 : 2];
+        const testing::TarLayout disk1 = tar.Layout()[manifest_last ? 1 : 2];
         bytes[disk1.data_offset + 12345] ^= 0x20;
         stored[0][12345] ^= 0x20;
       }
