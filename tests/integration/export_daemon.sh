@@ -12,7 +12,8 @@
 #   (manifest, and the signature of a signed export); two exports, one
 #   reading the volumes in place and one through libvirt's download
 #   streams, are byte-identical;
-# - a full disk (ENOSPC injected) leaves nothing behind.
+# - a full disk (ENOSPC injected) and libvirt failing in the middle of a
+#   volume download (OVA2VIRT_LIBVIRT_FAULT=download:N) leave nothing behind.
 #
 # Environment: OVA2VIRT (the binary), SAMPLES (built sample appliances),
 # CORPUS (the shared corpus, for the schemas).
@@ -243,6 +244,26 @@ rc=$?
 grep -q "disk 'sda'.*No space left" "$work/err" || fail "ENOSPC: $(cat "$work/err")"
 [ "$(wc -l <"$work/err")" -eq 1 ] || fail "ENOSPC: not one line: $(cat "$work/err")"
 [ -z "$(ls -A "$work/out")" ] || fail "ENOSPC: left behind: $(ls -A "$work/out")"
+# --- failure: libvirt fails while the disk is downloaded ------------------
+# (--download reads the volume through virStorageVolDownload, as a remote
+# connection must; the fault seam fails the Nth read of the stream.)
+for spec in download download:2 download:7; do
+    OVA2VIRT_LIBVIRT_FAULT=$spec "$OVA2VIRT" export -c "$uri" full --download \
+        -o "$work/out/full.ova" 2>"$work/err"
+    rc=$?
+    [ $rc -eq 1 ] || fail "libvirt $spec: exit $rc, expected 1: $(cat "$work/err")"
+    grep -q "injected failure" "$work/err" || fail "libvirt $spec: $(cat "$work/err")"
+    [ "$(wc -l <"$work/err")" -eq 1 ] || fail "libvirt $spec: not one line: $(cat "$work/err")"
+    [ -z "$(ls -A "$work/out")" ] || fail "libvirt $spec: left behind: $(ls -A "$work/out")"
+    echo "ok: libvirt $spec: $(cat "$work/err")"
+done
+# The same export without a fault succeeds (the faults were not the only
+# way to fail).
+"$OVA2VIRT" export -q -c "$uri" full --download -o "$work/out/full.ova" \
+    2>"$work/err" || fail "download export: $(cat "$work/err")"
+"$OVA2VIRT" verify -q "$work/out/full.ova" 2>"$work/err" ||
+    fail "download export does not verify: $(cat "$work/err")"
+rm -f "$work/out/full.ova"
 virsh_q undefine full >/dev/null
 virsh_q vol-delete --pool imp full-disk1.qcow2 >/dev/null
 
