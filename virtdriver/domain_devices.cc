@@ -22,7 +22,9 @@ std::string Num(uint64_t v) { return std::to_string(v); }
 void WriteVideo(XmlWriter& w, const VmSpec& vm, Diagnostics* diags) {
   Video v = vm.video.value_or(Video{"vga"});
   names::MappedName m = names::VideoModel(v.model);
-  if (!m.exact) {
+  // An adapter that names no model (OVF's video items seldom do) gets the
+  // default quietly: nothing the source asked for is lost.
+  if (!m.exact && !v.model.empty()) {
     Warn(diags, "domain.video-substituted", "",
          "video " + Quote(v.model) + " becomes " + m.name);
   }
