@@ -11,18 +11,9 @@
 # Environment: OVA2VIRT (the binary), SAMPLES (built sample appliances).
 set -u
 : "${OVA2VIRT:?}" "${SAMPLES:?}" "${OVA2VIRT_TEST_URI:?}" "${OVA2VIRT_TEST_DIR:?}"
-uri=$OVA2VIRT_TEST_URI
-work=$OVA2VIRT_TEST_DIR
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-virsh_q() { virsh -q -c "$uri" "$@"; }
+. "$(dirname "$0")/daemon_lib.sh"
 
-virsh_q pool-define-as batch dir --target "$work/pool" >/dev/null &&
-    virsh_q pool-build batch >/dev/null && virsh_q pool-start batch >/dev/null ||
-    { echo "cannot create the pool" >&2; exit 1; }
+make_dir_pool batch "$work/pool"
 
 # The packages, copied so the test may touch them; the bios one also
 # unpacked (an OVF directory), and broken: the last byte of its disk

@@ -19,50 +19,12 @@
 # CORPUS (the shared corpus, for the schemas).
 set -u
 : "${OVA2VIRT:?}" "${SAMPLES:?}" "${CORPUS:?}" "${OVA2VIRT_TEST_URI:?}" "${OVA2VIRT_TEST_DIR:?}"
-uri=$OVA2VIRT_TEST_URI
-work=$OVA2VIRT_TEST_DIR
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-virsh_q() { virsh -q -c "$uri" "$@"; }
+. "$(dirname "$0")/daemon_lib.sh"
 xsd1="$CORPUS/xsd/dsp8023_1.1.1_xo/dsp8023_1.1.1.xsd"
 xsd2="$CORPUS/xsd/dsp8023_2.0.1_itchy/dsp8023_2.0.1.xsd"
 
-virsh_q pool-define-as imp dir --target "$work/pool" >/dev/null &&
-    virsh_q pool-build imp >/dev/null && virsh_q pool-start imp >/dev/null ||
-    { echo "cannot create the pool" >&2; exit 1; }
+make_dir_pool imp "$work/pool"
 
-# Boots a domain and waits for the guest to power itself off; its serial
-# pty gets a <log> so the console can be read (as import_daemon.sh does).
-boot_and_check() {
-    bdom=$1
-    log="$work/$bdom.console"
-    virsh_q dumpxml --inactive "$bdom" >"$work/$bdom.boot.xml"
-    python3 - "$work/$bdom.boot.xml" "$log" <<'PY'
-import sys, xml.etree.ElementTree as ET
-path, log = sys.argv[1], sys.argv[2]
-tree = ET.parse(path)
-serial = tree.getroot().find("devices/serial")
-ET.SubElement(serial, "log", {"file": log, "append": "off"})
-tree.write(path)
-PY
-    virsh_q define "$work/$bdom.boot.xml" >/dev/null || fail "$bdom: redefine with a console log"
-    virsh_q start "$bdom" >/dev/null || { fail "$bdom: start"; return; }
-    i=0
-    while [ "$(virsh_q domstate "$bdom")" != "shut off" ] && [ $i -lt 600 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    [ "$(virsh_q domstate "$bdom")" = "shut off" ] ||
-        { fail "$bdom: still running after 60 s"; virsh_q destroy "$bdom"; }
-    if grep -q 'OVA2VIRT-BOOT-OK' "$log" 2>/dev/null; then
-        echo "ok: $bdom booted and printed the marker in $((i / 10)) s"
-    else
-        fail "$bdom: no marker on the serial console: $(tail -c 400 "$log" 2>&1)"
-    fi
-}
 
 # check_package OVA XSD: the referees' view of an export.
 check_package() {

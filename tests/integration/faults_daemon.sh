@@ -20,18 +20,11 @@ set -u
 parts=${*:-io libvirt rollback kill}
 want() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 : "${OVA2VIRT:?}" "${SAMPLES:?}" "${OVA2VIRT_TEST_URI:?}" "${OVA2VIRT_TEST_DIR:?}"
-uri=$OVA2VIRT_TEST_URI
-work=$OVA2VIRT_TEST_DIR
+. "$(dirname "$0")/daemon_lib.sh"
 export OVA2VIRT_STATE_DIR="$work/state"
 ova="$SAMPLES/ova2virt-sample-bios.ova"
 raw="$SAMPLES/ova2virt-sample-bios.raw"
-failures=0
 checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-virsh_q() { virsh -q -c "$uri" "$@" </dev/null; }
 
 # Two pools. "inplace" lives where this process sees it: the volume file is
 # written directly. "upload" lives at a path that exists only in the
@@ -39,12 +32,8 @@ virsh_q() { virsh -q -c "$uri" "$@" </dev/null; }
 # pool's would: the volume goes through a virStorageVolUpload stream.
 inplace_dir="$work/pool-inplace"
 upload_dir="/var/lib/libvirt/images/ova2virt-faults-$$"
-for p in "inplace $inplace_dir" "upload $upload_dir"; do
-    set -- $p
-    virsh_q pool-define-as "$1" dir --target "$2" >/dev/null &&
-        virsh_q pool-build "$1" >/dev/null && virsh_q pool-start "$1" >/dev/null ||
-        { echo "cannot create pool $1" >&2; exit 1; }
-done
+make_dir_pool inplace "$inplace_dir"
+make_dir_pool upload "$upload_dir"
 [ ! -e "$upload_dir" ] || { echo "$upload_dir is visible here" >&2; exit 1; }
 
 # expect_clean WHAT: nothing of an import is left anywhere.

@@ -7,18 +7,9 @@
 # Environment: OVA2VIRT (the binary), SAMPLES (built sample appliances).
 set -u
 : "${OVA2VIRT:?}" "${SAMPLES:?}" "${OVA2VIRT_TEST_URI:?}" "${OVA2VIRT_TEST_DIR:?}"
-uri=$OVA2VIRT_TEST_URI
-work=$OVA2VIRT_TEST_DIR
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-virsh_q() { virsh -q -c "$uri" "$@"; }
+. "$(dirname "$0")/daemon_lib.sh"
 
-virsh_q pool-define-as imp dir --target "$work/pool" >/dev/null &&
-    virsh_q pool-build imp >/dev/null && virsh_q pool-start imp >/dev/null ||
-    { echo "cannot create the pool" >&2; exit 1; }
+make_dir_pool imp "$work/pool"
 
 # Nothing of an import may remain: no domain, no volume, no temporary file.
 expect_clean() {
@@ -30,36 +21,6 @@ expect_clean() {
     [ -z "$leftovers" ] || fail "$1: temporary files left: $leftovers"
 }
 
-# Boots the imported domain and waits for the guest to power itself off.
-# To read its console afterwards the test adds a <log> to the serial pty
-# (the device itself stays as the import made it).
-boot_and_check() {
-    dom=$1
-    log="$work/$dom.console"
-    virsh_q dumpxml --inactive "$dom" >"$work/$dom.xml"
-    python3 - "$work/$dom.xml" "$log" <<'PY'
-import sys, xml.etree.ElementTree as ET
-path, log = sys.argv[1], sys.argv[2]
-tree = ET.parse(path)
-serial = tree.getroot().find("devices/serial")
-ET.SubElement(serial, "log", {"file": log, "append": "off"})
-tree.write(path)
-PY
-    virsh_q define "$work/$dom.xml" >/dev/null || fail "$dom: redefine with a console log"
-    virsh_q start "$dom" >/dev/null || { fail "$dom: start"; return; }
-    i=0
-    while [ "$(virsh_q domstate "$dom")" != "shut off" ] && [ $i -lt 600 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    [ "$(virsh_q domstate "$dom")" = "shut off" ] ||
-        { fail "$dom: still running after 60 s"; virsh_q destroy "$dom"; }
-    if grep -q 'OVA2VIRT-BOOT-OK' "$log" 2>/dev/null; then
-        echo "ok: $dom booted and printed the marker in $((i / 10)) s"
-    else
-        fail "$dom: no marker on the serial console: $(tail -c 400 "$log" 2>&1)"
-    fi
-}
 
 for sample in bios uefi; do
     ova="$SAMPLES/ova2virt-sample-$sample.ova"
