@@ -116,11 +116,7 @@ TEST_CASE("reader: manifest last, on a file and on a pipe") {
   TempDir dir;
   Appliance app;
   for (DigestAlgorithm algo : kAllDigests) {
-    TarBuilder tar;
-    tar.File(app.ovf_name(), app.Descriptor());
-    for (const auto& d : app.disks) tar.File(d.first, d.second);
-    tar.File(app.mf_name(), app.Manifest(algo));
-    std::string bytes = tar.Build();
+    std::string bytes = app.Tar(algo, TarFormat::kUstar, true).Build();
     auto [file, pipe] = ReadBothWays(dir, bytes);
     CHECK_OK(file.report->ToStatus());
     CHECK_OK(pipe.report->ToStatus());
@@ -138,16 +134,12 @@ TEST_CASE("reader: a flipped byte in a disk fails naming the disk") {
     for (size_t disk : {0, 1}) {
       CAPTURE(manifest_last);
       CAPTURE(disk);
-      TarBuilder tar;
-      tar.File(app.ovf_name(), app.Descriptor());
-      if (!manifest_last)
-        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
-      for (const auto& d : app.disks) tar.File(d.first, d.second);
-      if (manifest_last)
-        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
+      TarBuilder tar =
+          app.Tar(DigestAlgorithm::kSha256, TarFormat::kUstar, manifest_last);
       std::string bytes = tar.Build();
       auto layout = tar.Layout();
-      const testing::TarLayout& target = layout[disk + (manifest_last ? 1 : 2)];
+      const testing::TarLayout& target =
+          layout[disk + Appliance::DiskMember(manifest_last)];
       bytes[target.data_offset + target.size / 2] ^= 0x01;
       auto [file, pipe] = ReadBothWays(dir, bytes);
       REQUIRE_OK(file.status);
@@ -285,18 +277,14 @@ TEST_CASE("reader: bytes lent with ReadShared() are hashed behind the reader") {
     for (bool flip : {false, true}) {
       CAPTURE(manifest_last);
       CAPTURE(flip);
-      TarBuilder tar;
-      tar.File(app.ovf_name(), app.Descriptor());
-      if (!manifest_last)
-        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
-      for (const auto& d : app.disks) tar.File(d.first, d.second);
-      if (manifest_last)
-        tar.File(app.mf_name(), app.Manifest(DigestAlgorithm::kSha256));
+      TarBuilder tar =
+          app.Tar(DigestAlgorithm::kSha256, TarFormat::kUstar, manifest_last);
       std::string bytes = tar.Build();
       std::vector<std::string> stored = {app.disks[0].second,
                                          app.disks[1].second};
       if (flip) {
-        const testing::TarLayout disk1 = tar.Layout()[manifest_last ? 1 : 2];
+        const testing::TarLayout disk1 =
+            tar.Layout()[Appliance::DiskMember(manifest_last)];
         bytes[disk1.data_offset + 12345] ^= 0x20;
         stored[0][12345] ^= 0x20;
       }

@@ -86,15 +86,20 @@ struct Appliance {
     return out;
   }
 
-  // The usual layout: descriptor, manifest, disks.
+  // The usual layout: descriptor, manifest, disks; or with manifest_last,
+  // descriptor, disks, manifest. Disk i is member i + DiskMember(...).
   TarBuilder Tar(DigestAlgorithm algorithm = DigestAlgorithm::kSha256,
-                 TarFormat format = TarFormat::kUstar) const {
+                 TarFormat format = TarFormat::kUstar,
+                 bool manifest_last = false) const {
     TarBuilder tar(format);
     tar.File(ovf_name(), Descriptor());
-    tar.File(mf_name(), Manifest(algorithm));
+    if (!manifest_last) tar.File(mf_name(), Manifest(algorithm));
     for (const auto& d : disks) tar.File(d.first, d.second);
+    if (manifest_last) tar.File(mf_name(), Manifest(algorithm));
     return tar;
   }
+  // The member index of the first disk in Tar(..., manifest_last).
+  static size_t DiskMember(bool manifest_last) { return manifest_last ? 1 : 2; }
 };
 
 // What a caller of PackageReader sees.
