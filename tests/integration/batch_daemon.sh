@@ -23,16 +23,7 @@ mkdir -p "$work/ova"
 cp "$SAMPLES/ova2virt-sample-bios.ova" "$SAMPLES/ova2virt-sample-uefi.ova" \
     "$work/ova/"
 cp -r "$SAMPLES/ova2virt-sample-bios" "$work/ova/bios-dir"
-python3 - "$work/ova/ova2virt-sample-bios.ova" "$work/ova/broken.ova" <<'EOF'
-import io, sys, tarfile
-src, out = sys.argv[1], sys.argv[2]
-with tarfile.open(src) as t, tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as o:
-    for m in t.getmembers():
-        data = t.extractfile(m).read()
-        if m.name.endswith(".vmdk"):
-            data = data[:-1] + bytes([data[-1] ^ 0x40])
-        o.addfile(m, io.BytesIO(data))
-EOF
+flip_disk_tail "$work/ova/ova2virt-sample-bios.ova" "$work/ova/broken.ova"
 
 # plan BROKEN_INPUT: the plan, with the fifth item's package given.
 plan() {

@@ -159,16 +159,7 @@ done
 # --- 3. a rollback that cannot finish; cleanup finishes it -------------
 rollback_part() {
 bad="$work/flipped.ova"
-python3 - "$ova" "$bad" <<'EOF'
-import io, sys, tarfile
-src, out = sys.argv[1], sys.argv[2]
-with tarfile.open(src) as t, tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as o:
-    for m in t.getmembers():
-        data = t.extractfile(m).read()
-        if m.name.endswith(".vmdk"):
-            data = data[:-1] + bytes([data[-1] ^ 0x40])
-        o.addfile(m, io.BytesIO(data))
-EOF
+flip_disk_tail "$ova" "$bad"
 OVA2VIRT_LIBVIRT_FAULT=delete "$OVA2VIRT" import -c "$uri" --pool inplace \
     --name fi --network '*=user' "$bad" 2>"$work/err"
 rc=$?
