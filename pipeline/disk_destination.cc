@@ -84,6 +84,8 @@ Result<std::unique_ptr<DiskDestination>> OpenVolumeDestination(
     Connection& conn, const std::string& pool, const std::string& name,
     uint64_t capacity, const std::string& format, bool in_place,
     Transaction& txn, Diagnostics* diags) {
+  txn.JournalVolumeAhead(pool, name);
+  RETURN_IF_ERROR(txn.journal_status());
   Result<Volume> created = conn.CreateVolume(pool, name, capacity, format);
   if (!created.ok()) {
     // A create whose reply was lost may have happened all the same. The

@@ -151,5 +151,37 @@ TEST_CASE("journal: the transaction writes it and removes it when done") {
   CHECK(std::filesystem::exists(file));
 }
 
+TEST_CASE("journal: a volume is journaled before libvirt creates it") {
+  // A kill while the create is in flight must leave a journal that lists
+  // the volume (faults_daemon.sh saw an unlisted one under I/O load).
+  testing::TempDir tmp;
+  auto c = Connection::Open("test:///default");
+  REQUIRE_OK(c);
+  auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
+  REQUIRE_OK(w);
+  std::string path = (*w)->path();
+  auto entries = [&] {
+    auto j = ParseJournal(testing::ReadFileOrDie(path));
+    REQUIRE_OK(j);
+    return j->entries;
+  };
+  {
+    Transaction t(**c);
+    t.SetJournal(w->get());
+    t.JournalVolumeAhead("default-pool", "journal-ahead.raw");
+    REQUIRE(entries().size() == 1);  // listed, not yet created
+    CHECK(entries()[0].kind == Kind::kVolume);
+    CHECK(entries()[0].b == "journal-ahead.raw");
+    CHECK(t.empty());  // nothing to roll back yet
+    REQUIRE_OK(
+        (*c)->CreateVolume("default-pool", "journal-ahead.raw", 512, "raw"));
+    t.AddVolume("default-pool", "journal-ahead.raw");
+    CHECK(entries().size() == 1);  // not listed twice
+    CHECK(!t.empty());
+  }  // rolled back: the volume and the journal go
+  CHECK(!*(*c)->VolumeExists("default-pool", "journal-ahead.raw"));
+  CHECK(!std::filesystem::exists(path));
+}
+
 }  // namespace
 }  // namespace ova2virt

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace ova2virt {
@@ -20,8 +21,17 @@ void Transaction::Journal(const JournalEntry& entry) {
   }
 }
 
+void Transaction::JournalVolumeAhead(const std::string& pool,
+                                     const std::string& name) {
+  journaled_ahead_.emplace_back(pool, name);
+  Journal({JournalEntry::Kind::kVolume, pool, name});
+}
+
 void Transaction::AddVolume(const std::string& pool, const std::string& name) {
   steps_.push_back({Step::kVolume, pool, name});
+  auto ahead = std::find(journaled_ahead_.begin(), journaled_ahead_.end(),
+                         std::make_pair(pool, name));
+  if (ahead != journaled_ahead_.end()) return;  // already in the journal
   Journal({JournalEntry::Kind::kVolume, pool, name});
 }
 

@@ -7,6 +7,7 @@
 #define OVA2VIRT_VIRTDRIVER_ROLLBACK_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/diagnostics.h"
@@ -31,6 +32,12 @@ class Transaction {
   // Commit(), and a Rollback() that removed everything, delete it.
   void SetJournal(JournalWriter* journal) { journal_ = journal; }
 
+  // Journals a volume before the call that creates it: a kill while
+  // libvirt works on the create (long under I/O load) must not leave a
+  // volume no journal lists. The plan found the name free, so a volume of
+  // this name found by a cleanup is this import's. AddVolume() for the
+  // same volume then adds only the rollback step.
+  void JournalVolumeAhead(const std::string& pool, const std::string& name);
   void AddVolume(const std::string& pool, const std::string& name);
   void AddFile(const std::string& path);  // --storage-dir outputs
   // A defined domain: rollback stops it if running, then undefines it.
@@ -67,6 +74,7 @@ class Transaction {
   std::vector<Step> steps_;
   JournalWriter* journal_ = nullptr;
   Status journal_status_;
+  std::vector<std::pair<std::string, std::string>> journaled_ahead_;
 };
 
 }  // namespace ova2virt
