@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <string>
+#include <utility>
 
 #include "convert/zero.h"
 #include "core/aligned_buffer.h"
@@ -26,6 +28,13 @@ constexpr uint64_t kChunkBytes = 1 << 20;
 constexpr size_t kMaxGrainIntervals = 1 << 20;
 
 std::string At(uint64_t pos) { return "at byte " + std::to_string(pos); }
+
+// splitmix64's finalizer: a bijection that scatters its input's bits.
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 }  // namespace
 
@@ -187,8 +196,123 @@ Status VmdkStreamReader::ReadHeaderArea(StreamCursor& cursor) {
       RETURN_IF_ERROR(CheckVmdkDescriptorSupported(descriptor_));
     }
   }
+  RETURN_IF_ERROR(ReadDirectory(cursor, *overhead_bytes));
   if (*overhead_bytes > cursor.position()) {
     RETURN_IF_ERROR(cursor.Skip(*overhead_bytes - cursor.position()));
+  }
+  return OkStatus();
+}
+
+uint64_t VmdkStreamReader::GrainDigest(uint64_t grain, uint64_t sector) const {
+  return Mix(Mix(grain ^ digest_key_) + sector);
+}
+
+Status VmdkStreamReader::ReadDirectory(StreamCursor& cursor,
+                                       uint64_t overhead_bytes) {
+  // VMware's layout says "at end"; a directory past the header area (or
+  // one the descriptor already went past) cannot be read before the grains,
+  // and then the end-of-stream marker decides.
+  if (header_.gd_offset == vmdk::kGdAtEnd || header_.gd_offset == 0) {
+    return OkStatus();
+  }
+  const uint64_t tables = vmdk::GrainTableCount(header_);
+  const uint64_t gte_bytes = uint64_t{header_.num_gtes_per_gt} * 4;
+  const uint64_t gd_bytes = tables * 4;
+  auto gd_start = CheckedMul<uint64_t>(header_.gd_offset, kSectorSize);
+  if (!gd_start || *gd_start < cursor.position() ||
+      *gd_start + gd_bytes > overhead_bytes) {
+    return OkStatus();
+  }
+  std::random_device seed;
+  digest_key_ = (uint64_t{seed()} << 32) | seed();
+  gd_offset_bytes_ = *gd_start;
+  const std::string gd_where = "grain directory " + At(*gd_start);
+
+  // The directory, read in pieces the cursor can hold: (table's byte
+  // offset, table number) for every table present.
+  std::vector<std::pair<uint64_t, uint64_t>> present;
+  RETURN_IF_ERROR(cursor.Skip(*gd_start - cursor.position()));
+  for (uint64_t t = 0; t < tables;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(tables - t, 1 << 16));
+    ASSIGN_OR_RETURN(auto bytes, cursor.Take(n * 4));
+    for (size_t i = 0; i < n; ++i, ++t) {
+      uint64_t sector = LoadLe32(bytes.data() + i * 4);
+      if (sector == 0) continue;
+      uint64_t start = sector * kSectorSize;
+      // Tables lie after the directory, inside the header area: before the
+      // grains, where a stream reader meets them.
+      if (start < *gd_start + gd_bytes || start + gte_bytes > overhead_bytes) {
+        return CorruptError(
+            gd_where + ": entry " + std::to_string(t) + " points to sector " +
+            std::to_string(sector) +
+            ", not to a grain table between the directory and the end of "
+            "the header area (sector " +
+            std::to_string(overhead_bytes / kSectorSize) + ")");
+      }
+      present.emplace_back(start, t);
+    }
+  }
+  std::sort(present.begin(), present.end());
+
+  const uint64_t grains = vmdk::GrainCount(header_);
+  const uint64_t first_grain_sector = overhead_bytes / kSectorSize;
+  for (const auto& [start, t] : present) {
+    if (start < cursor.position()) {
+      return CorruptError(gd_where + ": grain table " + std::to_string(t) +
+                          " " + At(start) +
+                          " overlaps the directory or another table");
+    }
+    RETURN_IF_ERROR(cursor.Skip(start - cursor.position()));
+    ASSIGN_OR_RETURN(auto table, cursor.Take(static_cast<size_t>(gte_bytes)));
+    for (uint64_t j = 0; j < header_.num_gtes_per_gt; ++j) {
+      uint64_t sector = LoadLe32(table.data() + j * 4);
+      if (sector == 0) continue;
+      if (sector == vmdk::kZeroedGte &&
+          (header_.flags & vmdk::kFlagZeroedGte)) {
+        continue;
+      }
+      const uint64_t g = t * header_.num_gtes_per_gt + j;
+      auto where = [&] {
+        return "grain table " + std::to_string(t) + " " + At(start) +
+               ": entry " + std::to_string(j);
+      };
+      if (g >= grains) {
+        return CorruptError(where() + " is beyond the capacity of " +
+                            std::to_string(header_.capacity) + " sectors");
+      }
+      // The header area holds the header, the descriptor, the directories
+      // and the tables: a grain there would be read from the metadata by
+      // every reader that follows the tables.
+      if (sector < first_grain_sector) {
+        return CorruptError(where() + " points to sector " +
+                            std::to_string(sector) +
+                            ", inside the metadata (the header area ends at "
+                            "sector " +
+                            std::to_string(first_grain_sector) + ")");
+      }
+      ++expected_grains_;
+      expected_digest_ += GrainDigest(g, sector);
+      last_expected_sector_ = std::max(last_expected_sector_, sector);
+    }
+  }
+  tables_known_ = true;
+  return OkStatus();
+}
+
+Status VmdkStreamReader::CheckAllArrived(uint64_t end) const {
+  if (arrived_grains_ < expected_grains_) {
+    return CorruptError(
+        "the stream ends " + At(end) + ", but the grain directory " +
+        At(gd_offset_bytes_) + " lists " + std::to_string(expected_grains_) +
+        " grains (the last at byte " +
+        std::to_string(last_expected_sector_ * kSectorSize) + ") and only " +
+        std::to_string(arrived_grains_) + " arrived (truncated?)");
+  }
+  if (arrived_grains_ != expected_grains_ ||
+      arrived_digest_ != expected_digest_) {
+    return CorruptError("the grains in the stream (ending " + At(end) +
+                        ") are not the ones the grain directory " +
+                        At(gd_offset_bytes_) + " and its tables list");
   }
   return OkStatus();
 }
@@ -282,6 +406,13 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
       // A batch's grains lie in one chunk: a new chunk, a new batch.
       if (!batch.grains.empty()) return OkStatus();
       if (!source_ended_ || skip_ > 0) RETURN_IF_ERROR(Refill());
+      if (Available() == 0 && tables_known_) {
+        // qemu-img writes no end-of-stream marker: the tables say when the
+        // stream is complete.
+        RETURN_IF_ERROR(CheckAllArrived(Position()));
+        end_of_stream_ = true;
+        return OkStatus();
+      }
       if (Available() == 0) {
         return CorruptError("no end-of-stream marker: the stream ends " +
                             At(Position()) + " (truncated?)");
@@ -326,6 +457,15 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
         }
         marker = chunk_->data.data() + chunk_->pos;
       }
+      if (tables_known_) {
+        if (pos / kSectorSize > last_expected_sector_) {
+          return CorruptError(where() + ": sector " + std::to_string(lba) +
+                              " is not in the grain tables");
+        }
+        ++arrived_grains_;
+        arrived_digest_ +=
+            GrainDigest(lba / header_.grain_size, pos / kSectorSize);
+      }
       switch (seen_.Insert(lba / header_.grain_size)) {
         case GrainSet::InsertResult::kInserted:
           break;
@@ -356,6 +496,9 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
     uint32_t type = LoadLe32(marker + 12);
     switch (type) {
       case vmdk::kMarkerEndOfStream:
+        // qemu-img pads its last grain's cluster with zeros, which read as
+        // this marker.
+        if (tables_known_) RETURN_IF_ERROR(CheckAllArrived(pos));
         end_of_stream_ = true;
         chunk_->pos += kSectorSize;
         break;

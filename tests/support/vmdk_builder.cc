@@ -323,7 +323,9 @@ std::string VmdkBuilder::BuildStream() const {
       for (int i = 0; i < 512; ++i) Put32(out, at + i * 4, gte[t * 512 + i]);
     }
   }
-  if (!omit_eos_) out += Marker(0, 0);
+  // qemu-img writes no end-of-stream marker: the file ends after the last
+  // grain (sometimes padded with zeros to a whole cluster).
+  if (vmware && !omit_eos_) out += Marker(0, 0);
   Header first = h;
   if (patch_) patch_(first);
   std::string hs = SerializeHeader(first);

@@ -5,8 +5,8 @@
 //                     "at end", grains with markers, a grain table after each
 //                     512-grain stretch, then directory, footer, end marker
 //   kQemuStream       qemu-img streamOptimized: directory and tables inside
-//                     the header area, grains with markers, end marker, no
-//                     footer
+//                     the header area, grains with markers, no footer and
+//                     no end marker
 //   kMonolithicSparse hosted sparse extent: header, descriptor, redundant
 //                     and primary directories and tables, raw grains
 //
@@ -79,6 +79,7 @@ class VmdkBuilder {
   VmdkBuilder& AddMarker(uint32_t type, uint64_t val);
   // monolithicSparse: overrides the table entry (a sector) of a grain.
   VmdkBuilder& PatchGrainTableEntry(uint64_t grain, uint32_t sector);
+  // kVmwareStream: no end-of-stream marker (kQemuStream never has one).
   VmdkBuilder& OmitEndOfStream();
   // Cuts the finished file to this many bytes.
   VmdkBuilder& Truncate(uint64_t bytes);
