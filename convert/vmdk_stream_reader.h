@@ -29,6 +29,8 @@
 
 #include <deque>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "convert/disk_reader.h"
@@ -83,8 +85,35 @@ class VmdkStreamReader : public DiskReader {
   // At the stream's end (byte `end`): every grain the tables list arrived,
   // and nothing else. kCorrupt naming what is missing.
   Status CheckAllArrived(uint64_t end) const;
-  // An order-free fingerprint of the grain `grain` stored at `sector`.
+  // Fingerprints of (grain, sector) pairs: the sum over grains of
+  // h(sector) * r^grain modulo 2^61-1, with h keyed and r drawn at random
+  // per reader. Order-free, and a table's share can be summed before its
+  // directory entry says which table it is (then scaled by r^first grain).
+  struct TableSeen {
+    uint64_t sector = 0;  // where the table's entries start
+    uint64_t digest = 0;  // relative to the table's first grain
+    uint64_t grains = 0;
+    uint64_t last_entry = 0;
+    uint64_t last_sector = 0;
+    bool used = false;
+  };
+  void SeedDigest();
+  uint64_t SectorHash(uint64_t sector) const;
+  uint64_t PowR(uint64_t e) const;
   uint64_t GrainDigest(uint64_t grain, uint64_t sector) const;
+  // Sums one grain table's entries into `out`; kCorrupt for an entry below
+  // `first_grain_sector` (in the header area) or at/after `end_sector`.
+  Status DigestTable(std::span<const uint8_t> table, const std::string& where,
+                     uint64_t first_grain_sector, uint64_t end_sector,
+                     TableSeen* out) const;
+  // Counts table number `table` among the grains that must arrive.
+  Status AddTable(uint64_t table, const TableSeen& seen,
+                  const std::string& where);
+  // VMware's layout: reads a grain table or directory marker's body at
+  // `pos` (the chunk's current position). Sets *wait when `batch` must be
+  // handed out before a new chunk can hold the body.
+  Status ReadTableMarker(uint32_t type, uint64_t val, uint64_t pos,
+                         Batch& batch, bool* wait);
   // The stream offset of the next byte to parse.
   uint64_t Position() const;
   // Bytes of the current chunk not parsed yet.
@@ -124,6 +153,12 @@ class VmdkStreamReader : public DiskReader {
   uint64_t arrived_grains_ = 0;
   uint64_t arrived_digest_ = 0;
   uint64_t digest_key_ = 0;
+  uint64_t digest_r_ = 0;
+  // VMware's layout: tables seen (in stream order), then the directory.
+  std::vector<TableSeen> tables_seen_;
+  bool directory_seen_ = false;
+  bool tables_unchecked_ = false;
+  uint64_t directory_sector_ = 0;
 
   // The compressed stream, in chunks read straight from the source.
   size_t chunk_capacity_ = 0;

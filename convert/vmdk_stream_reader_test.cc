@@ -405,6 +405,7 @@ TEST_CASE("vmdk stream: qemu-img layout, truncation known from the tables") {
   SUBCASE("a grain the tables do not list") {
     corrupt(ReadError(VmdkBuilder(Layout::kQemuStream, disk)
                           .AddRawGrain(FreeGrain(disk) * 128, ZlibOf("x"))
+                          .RawGrainsNotInTables()
                           .Build()),
             "not in the grain tables");
   }
@@ -444,6 +445,79 @@ TEST_CASE("vmdk stream: qemu-img layout, truncation known from the tables") {
       StoreLe32(bad.data() + gd * 512, target);
       corrupt(ReadError(bad), "not to a grain table");
     }
+  }
+}
+
+// VMware's layout: the tables and the directory after the grains must
+// describe the grains that went by (VMware's and qemu's readers follow them).
+TEST_CASE("vmdk stream: VMware layout, tables checked against the grains") {
+  std::string disk = RealisticDiskImage(1 << 20, 15);
+  const std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+  auto corrupt = [](const Status& s, std::string_view text) {
+    CAPTURE(s.message());
+    CHECK(s.code() == ErrorCode::kCorrupt);
+    CHECK(s.message().find(text) != std::string::npos);
+  };
+  // The markers: (offset, type) of each metadata marker, and the grains.
+  const uint64_t overhead = LoadLe64(image.data() + 0x40) * 512;
+  size_t gt = 0, gd = 0, footer = 0;
+  std::vector<size_t> grains;
+  for (size_t p = overhead; p + 512 <= image.size();) {
+    uint64_t val = LoadLe64(image.data() + p);
+    uint32_t size = LoadLe32(image.data() + p + 8);
+    if (size != 0) {
+      grains.push_back(p);
+      p += (12 + size + 511) / 512 * 512;
+      continue;
+    }
+    uint32_t type = LoadLe32(image.data() + p + 12);
+    if (type == 1) gt = p;
+    if (type == 2) gd = p;
+    if (type == 3) footer = p;
+    if (type == 0) break;
+    p += 512 + val * 512;
+  }
+  REQUIRE(gt != 0);
+  REQUIRE(gd != 0);
+  REQUIRE(footer != 0);
+  REQUIRE(grains.size() > 2);
+  CHECK_OK(ReadError(image));
+  // The first data grain's table entry.
+  size_t entry = gt + 512;
+  while (LoadLe32(image.data() + entry) == 0) entry += 4;
+
+  SUBCASE("a table entry into the header area") {
+    for (uint32_t target :
+         {1u, 2u, static_cast<uint32_t>(overhead / 512 - 1)}) {
+      std::string bad = image;
+      StoreLe32(bad.data() + entry, target);
+      corrupt(ReadError(bad), "inside the metadata");
+    }
+  }
+  SUBCASE("a table entry on its own table, the directory or the footer") {
+    for (size_t target : {gt, gt + 512, gd + 512, footer + 512}) {
+      std::string bad = image;
+      StoreLe32(bad.data() + entry, static_cast<uint32_t>(target / 512));
+      corrupt(ReadError(bad), "not to a grain before the table");
+    }
+  }
+  SUBCASE("table entries swapped: each on the other's grain") {
+    size_t second = entry + 4;
+    while (LoadLe32(image.data() + second) == 0) second += 4;
+    std::string bad = image;
+    StoreLe32(bad.data() + entry, LoadLe32(image.data() + second));
+    StoreLe32(bad.data() + second, LoadLe32(image.data() + entry));
+    corrupt(ReadError(bad), "are not the ones the grain directory");
+  }
+  SUBCASE("a directory entry where no table is") {
+    std::string bad = image;
+    StoreLe32(bad.data() + gd + 512, static_cast<uint32_t>(grains[1] / 512));
+    corrupt(ReadError(bad), "where no grain table went by");
+  }
+  SUBCASE("a footer whose gdOffset is not the directory") {
+    std::string bad = image;
+    StoreLe64(bad.data() + footer + 512 + 0x38, 1);
+    corrupt(ReadError(bad), "is not the grain directory");
   }
 }
 

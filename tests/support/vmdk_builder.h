@@ -74,7 +74,10 @@ class VmdkBuilder {
   VmdkBuilder& PatchHeader(std::function<void(Header&)> patch);
   // Streams: an extra grain marker after the regular grains, with this lba
   // and these bytes as its compressed payload.
+  // The grain tables list it (when its lba is a grain inside the disk).
   VmdkBuilder& AddRawGrain(uint64_t lba, std::string payload);
+  // Raw grains are left out of the grain tables.
+  VmdkBuilder& RawGrainsNotInTables();
   // Streams: an extra metadata marker after the grains.
   VmdkBuilder& AddMarker(uint32_t type, uint64_t val);
   // monolithicSparse: overrides the table entry (a sector) of a grain.
@@ -110,6 +113,7 @@ class VmdkBuilder {
   std::vector<std::pair<uint32_t, uint64_t>> markers_;
   std::map<uint64_t, uint32_t> gte_patches_;
   bool omit_eos_ = false;
+  bool raw_in_tables_ = true;
   std::optional<uint64_t> truncate_;
 };
 
