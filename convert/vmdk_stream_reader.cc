@@ -210,7 +210,12 @@ constexpr uint64_t kDigestPrime = (uint64_t{1} << 61) - 1;
 __extension__ typedef unsigned __int128 Uint128;
 
 uint64_t MulMod(uint64_t a, uint64_t b) {
-  return static_cast<uint64_t>(static_cast<Uint128>(a) * b % kDigestPrime);
+  // a, b < p = 2^61 - 1: fold the high bits down (2^61 = 1 mod p).
+  Uint128 x = static_cast<Uint128>(a) * b;
+  uint64_t r = (static_cast<uint64_t>(x) & kDigestPrime) +
+               static_cast<uint64_t>(x >> 61);
+  r = (r & kDigestPrime) + (r >> 61);  // r < 2^62 before, <= 2^61 after
+  return r >= kDigestPrime ? r - kDigestPrime : r;
 }
 }  // namespace
 
