@@ -285,6 +285,29 @@ class DiskCases:
                 self.disk_case(f"vmdk-qemu-{kind}-gte-at-{label}",
                                patch(img, entry, "<I", target), "vmdk",
                                "(metadata|header area|overlaps)")
+        # VMware's layout (tests/tools/vmdk_stream.py): the tables after the
+        # grains point into the header area, at their own table, or at each
+        # other's grain; the footer names another directory.
+        vm = self.vmdk
+        recs = stream_records(vm)
+        gt = [o for k, o in recs if k == "gt"][0]
+        gd = [o for k, o in recs if k == "gd"][0]
+        footer = [o for k, o in recs if k == "footer"][0]
+        used = [gt + SECTOR + 4 * i for i in range(512)
+                if h(vm, gt + SECTOR + 4 * i, "<I")]
+        assert len(used) >= 2
+        for label, target in (("descriptor", 1), ("own-table", gt // SECTOR),
+                              ("gd", gd // SECTOR + 1)):
+            self.disk_case(f"vmdk-vmware-stream-gte-at-{label}",
+                           patch(vm, used[0], "<I", target), "vmdk",
+                           "(metadata|not to a grain)")
+        swapped = patch(patch(vm, used[0], "<I", h(vm, used[1], "<I")),
+                        used[1], "<I", h(vm, used[0], "<I"))
+        self.disk_case("vmdk-vmware-stream-gtes-swapped", swapped, "vmdk",
+                       "not the ones the grain directory")
+        self.disk_case("vmdk-vmware-stream-footer-gd-elsewhere",
+                       patch(vm, footer + SECTOR + H_GD, "<Q", 1), "vmdk",
+                       "not the grain directory")
         # The same stream, cut at a grain boundary: no end-of-stream marker
         # to miss, the tables say what is missing.
         img = made("-O", "vmdk", "-o", "subformat=streamOptimized")
