@@ -197,4 +197,46 @@ for how in file pipe; do
     checks=$((checks + 1))
     [ -z "$(ls -A store)" ] || fail "import cut.ova: left $(ls -A store)"
 done
+rm -rf cut cut.ova store
+
+# Hosted sparse extents from qemu-img (monolithicSparse, and the extent of
+# a twoGbMaxExtentSparse disk) whose grain table points into the metadata:
+# the descriptor, the redundant directory and table, the directory and
+# table. Exit 3, and no output.
+head -c 4194304 mixed.raw >small.raw
+qemu-img convert -f raw -O vmdk -o subformat=monolithicSparse small.raw \
+    mono.vmdk
+mkdir two
+qemu-img convert -f raw -O vmdk -o subformat=twoGbMaxExtentSparse small.raw \
+    two/two.vmdk
+for extent in mono.vmdk two/two-s001.vmdk; do
+    cp "$extent" keep.vmdk
+    for target in descriptor rgd rgt gd gt; do
+        python3 - keep.vmdk "$extent" $target <<'EOF'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+rgd, gd = struct.unpack_from("<QQ", d, 0x30)
+gt = struct.unpack_from("<I", d, gd * 512)[0]
+rgt = struct.unpack_from("<I", d, rgd * 512)[0]
+target = dict(descriptor=1, rgd=rgd, rgt=rgt, gd=gd, gt=gt)[sys.argv[3]]
+entry = next(gt * 512 + 4 * i for i in range(512)
+             if struct.unpack_from("<I", d, gt * 512 + 4 * i)[0])
+struct.pack_into("<I", d, entry, target)
+open(sys.argv[2], "wb").write(d)
+EOF
+        src=$extent
+        [ "$extent" = mono.vmdk ] || src=two/two.vmdk
+        rm -f out.qcow2
+        run convert "$src" out.qcow2
+        expect_rc 3 "$extent: grain on the $target"
+        expect_err_contains "header area" "$extent: grain on the $target"
+        checks=$((checks + 1))
+        [ ! -e out.qcow2 ] || fail "$extent: grain on the $target: output left"
+    done
+    cp keep.vmdk "$extent"
+    run convert "$src" out.qcow2
+    expect_rc 0 "$extent unpatched"
+    same small.raw out.qcow2 "$extent unpatched"
+    rm -f out.qcow2
+done
 finish
