@@ -84,6 +84,7 @@ Result<std::unique_ptr<VmdkSparseReader>> VmdkSparseReader::OpenRandom(
                            "the embedded descriptor"));
   RETURN_IF_ERROR(r->Claim(h.gd_offset * kSectorSize, r->tables_ * 4,
                            "the grain directory"));
+  RETURN_IF_ERROR(r->ClaimRedundantTables());
   if (h.descriptor_size > 0) {
     std::string text(h.descriptor_size * kSectorSize, '\0');
     RETURN_IF_ERROR(
@@ -157,6 +158,36 @@ Status VmdkSparseReader::Claim(uint64_t at, uint64_t len,
     case ByteRangeSet::InsertResult::kTooFragmented:
       claims_full_ = true;
       return OkStatus();
+  }
+  return OkStatus();
+}
+
+Status VmdkSparseReader::ClaimRedundantTables() {
+  // Nobody reads the redundant copies, but a grain placed on them would be
+  // metadata read as data by the readers that skip the check (qemu's).
+  const vmdk::SparseHeader& h = header_;
+  if (!(h.flags & vmdk::kFlagRedundantGd) || h.rgd_offset == 0 ||
+      h.rgd_offset == vmdk::kGdAtEnd || h.rgd_offset > (uint64_t{1} << 54)) {
+    return OkStatus();
+  }
+  const uint64_t rgd = h.rgd_offset * kSectorSize;
+  const uint64_t gt_bytes = uint64_t{h.num_gtes_per_gt} * 4;
+  if (rgd + tables_ * 4 > file_size_) return OkStatus();  // not there
+  RETURN_IF_ERROR(Claim(rgd, tables_ * 4, "the redundant grain directory"));
+  std::vector<uint32_t> chunk;
+  for (uint64_t t = 0; t < tables_ && !claims_full_;) {
+    uint64_t count = std::min(kGdChunkEntries, tables_ - t);
+    chunk.resize(count);
+    RETURN_IF_ERROR(
+        ReadExactlyAt(*file_, rgd + t * 4,
+                      {reinterpret_cast<uint8_t*>(chunk.data()), count * 4}));
+    bytes_read_ += count * 4;
+    for (uint64_t i = 0; i < count; ++i, ++t) {
+      uint64_t at = uint64_t{LoadLe32(&chunk[i])} * kSectorSize;
+      if (at == 0 || at + gt_bytes > file_size_) continue;
+      RETURN_IF_ERROR(
+          Claim(at, gt_bytes, "redundant grain table " + std::to_string(t)));
+    }
   }
   return OkStatus();
 }

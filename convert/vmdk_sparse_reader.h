@@ -60,6 +60,9 @@ class VmdkSparseReader : public DiskReader {
   // Claims [at, at + len) of the file for `what` (a grain, a grain
   // table): kCorrupt if an earlier grain or table claimed any of it.
   Status Claim(uint64_t at, uint64_t len, const std::string& what);
+  // Random access: claims the redundant directory and its tables, so that
+  // a grain placed on them is refused as overlapping metadata.
+  Status ClaimRedundantTables();
   Result<uint32_t> GdEntry(uint64_t index);
   Result<bool> NextRandom(DataRun* run);
   Result<bool> NextSequential(DataRun* run);

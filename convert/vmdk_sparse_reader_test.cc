@@ -133,6 +133,34 @@ TEST_CASE("vmdk sparse: hostile tables fail with kCorrupt") {
         std::string::npos);
 }
 
+// The redundant directory and tables are metadata too, even if no reader
+// uses them: a grain on them is read from the metadata by qemu.
+TEST_CASE("vmdk sparse: a grain on the redundant tables is refused") {
+  std::string disk = RealisticDiskImage(64 * 1024, 34);
+  VmdkBuilder good(Layout::kMonolithicSparse, disk);
+  good.GrainSectors(1);
+  std::vector<uint64_t> grains = good.DataGrains();
+  REQUIRE(!grains.empty());
+  const std::string image = good.Build();
+  const uint64_t rgd = LoadLe64(image.data() + 48);
+  const uint64_t rgt = LoadLe32(image.data() + rgd * 512);
+  REQUIRE(rgt > rgd);
+  for (uint64_t target : {rgd, rgt}) {
+    CAPTURE(target);
+    VmdkBuilder b(Layout::kMonolithicSparse, disk);
+    b.GrainSectors(1);
+    // A header that says the grains start right after the descriptor.
+    b.PatchHeader([](auto& h) { h.overhead = 2; });
+    b.PatchGrainTableEntry(grains[0], static_cast<uint32_t>(target));
+    MemoryImage m(b.Build());
+    auto r = m.Open(true);
+    REQUIRE_OK(r);
+    Status s = TryReadDisk(**r).status();
+    CHECK(s.code() == ErrorCode::kCorrupt);
+    CHECK(s.message().find("overlaps") != std::string::npos);
+  }
+}
+
 TEST_CASE("vmdk sparse: a stream needs its tables before its grains") {
   std::string disk = RealisticDiskImage(kCapacity, 34);
   VmdkBuilder b(Layout::kMonolithicSparse, disk);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <string>
+#include <utility>
 
 #include "convert/zero.h"
 #include "core/aligned_buffer.h"
@@ -26,6 +28,13 @@ constexpr uint64_t kChunkBytes = 1 << 20;
 constexpr size_t kMaxGrainIntervals = 1 << 20;
 
 std::string At(uint64_t pos) { return "at byte " + std::to_string(pos); }
+
+// splitmix64's finalizer: a bijection that scatters its input's bits.
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 }  // namespace
 
@@ -148,6 +157,7 @@ Result<std::unique_ptr<VmdkStreamReader>> VmdkStreamReader::Open(
 }
 
 Status VmdkStreamReader::ReadHeaderArea(StreamCursor& cursor) {
+  SeedDigest();
   ASSIGN_OR_RETURN(auto sector, cursor.Take(kSectorSize));
   header_ = vmdk::ParseSparseHeader(sector.first<512>());
   RETURN_IF_ERROR(vmdk::ValidateSparseHeader(header_, 0));
@@ -187,8 +197,184 @@ Status VmdkStreamReader::ReadHeaderArea(StreamCursor& cursor) {
       RETURN_IF_ERROR(CheckVmdkDescriptorSupported(descriptor_));
     }
   }
+  RETURN_IF_ERROR(ReadDirectory(cursor, *overhead_bytes));
   if (*overhead_bytes > cursor.position()) {
     RETURN_IF_ERROR(cursor.Skip(*overhead_bytes - cursor.position()));
+  }
+  return OkStatus();
+}
+
+namespace {
+constexpr uint64_t kDigestPrime = (uint64_t{1} << 61) - 1;
+
+__extension__ typedef unsigned __int128 Uint128;
+
+uint64_t MulMod(uint64_t a, uint64_t b) {
+  // a, b < p = 2^61 - 1: fold the high bits down (2^61 = 1 mod p).
+  Uint128 x = static_cast<Uint128>(a) * b;
+  uint64_t r = (static_cast<uint64_t>(x) & kDigestPrime) +
+               static_cast<uint64_t>(x >> 61);
+  r = (r & kDigestPrime) + (r >> 61);  // r < 2^62 before, <= 2^61 after
+  return r >= kDigestPrime ? r - kDigestPrime : r;
+}
+}  // namespace
+
+void VmdkStreamReader::SeedDigest() {
+  if (digest_r_ != 0) return;
+  std::random_device seed;
+  digest_key_ = (uint64_t{seed()} << 32) | seed();
+  digest_r_ = 2 + ((uint64_t{seed()} << 32) | seed()) % (kDigestPrime - 4);
+}
+
+uint64_t VmdkStreamReader::SectorHash(uint64_t sector) const {
+  return Mix(sector ^ digest_key_) % kDigestPrime;
+}
+
+uint64_t VmdkStreamReader::PowR(uint64_t e) const {
+  uint64_t result = 1;
+  uint64_t base = digest_r_;
+  for (; e != 0; e >>= 1) {
+    if (e & 1) result = MulMod(result, base);
+    base = MulMod(base, base);
+  }
+  return result;
+}
+
+uint64_t VmdkStreamReader::GrainDigest(uint64_t grain, uint64_t sector) const {
+  return MulMod(SectorHash(sector), PowR(grain));
+}
+
+Status VmdkStreamReader::DigestTable(std::span<const uint8_t> table,
+                                     const std::string& where,
+                                     uint64_t first_grain_sector,
+                                     uint64_t end_sector,
+                                     TableSeen* out) const {
+  uint64_t power = 1;
+  for (uint64_t j = 0; j < header_.num_gtes_per_gt;
+       ++j, power = MulMod(power, digest_r_)) {
+    uint64_t sector = LoadLe32(table.data() + j * 4);
+    if (sector == 0) continue;
+    if (sector == vmdk::kZeroedGte && (header_.flags & vmdk::kFlagZeroedGte)) {
+      continue;
+    }
+    // The header area holds the header, the descriptor, the directories
+    // and (in qemu-img's layout) the tables: a grain there would be read
+    // from the metadata by every reader that follows the tables. In
+    // VMware's layout a table comes after its grains.
+    if (sector < first_grain_sector || sector >= end_sector) {
+      return CorruptError(
+          where + ": entry " + std::to_string(j) + " points to sector " +
+          std::to_string(sector) +
+          (sector < first_grain_sector
+               ? ", inside the metadata (the header area ends at sector " +
+                     std::to_string(first_grain_sector) + ")"
+               : ", not to a grain before the table"));
+    }
+    out->digest =
+        (out->digest + MulMod(SectorHash(sector), power)) % kDigestPrime;
+    ++out->grains;
+    out->last_entry = j;
+    out->last_sector = std::max(out->last_sector, sector);
+  }
+  return OkStatus();
+}
+
+Status VmdkStreamReader::AddTable(uint64_t table, const TableSeen& seen,
+                                  const std::string& where) {
+  if (seen.grains == 0) return OkStatus();
+  const uint64_t first = table * header_.num_gtes_per_gt;
+  if (first + seen.last_entry >= vmdk::GrainCount(header_)) {
+    return CorruptError(where + ": entry " + std::to_string(seen.last_entry) +
+                        " is beyond the capacity of " +
+                        std::to_string(header_.capacity) + " sectors");
+  }
+  expected_digest_ =
+      (expected_digest_ + MulMod(seen.digest, PowR(first))) % kDigestPrime;
+  expected_grains_ += seen.grains;
+  last_expected_sector_ = std::max(last_expected_sector_, seen.last_sector);
+  return OkStatus();
+}
+
+Status VmdkStreamReader::ReadDirectory(StreamCursor& cursor,
+                                       uint64_t overhead_bytes) {
+  // VMware's layout says "at end"; a directory past the header area (or
+  // one the descriptor already went past) cannot be read before the grains,
+  // and then the end-of-stream marker decides.
+  if (header_.gd_offset == vmdk::kGdAtEnd || header_.gd_offset == 0) {
+    return OkStatus();
+  }
+  const uint64_t tables = vmdk::GrainTableCount(header_);
+  const uint64_t gte_bytes = uint64_t{header_.num_gtes_per_gt} * 4;
+  const uint64_t gd_bytes = tables * 4;
+  auto gd_start = CheckedMul<uint64_t>(header_.gd_offset, kSectorSize);
+  if (!gd_start || *gd_start < cursor.position() ||
+      *gd_start + gd_bytes > overhead_bytes) {
+    return OkStatus();
+  }
+  SeedDigest();
+  gd_offset_bytes_ = *gd_start;
+  const std::string gd_where = "grain directory " + At(*gd_start);
+
+  // The directory, read in pieces the cursor can hold: (table's byte
+  // offset, table number) for every table present.
+  std::vector<std::pair<uint64_t, uint64_t>> present;
+  RETURN_IF_ERROR(cursor.Skip(*gd_start - cursor.position()));
+  for (uint64_t t = 0; t < tables;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(tables - t, 1 << 16));
+    ASSIGN_OR_RETURN(auto bytes, cursor.Take(n * 4));
+    for (size_t i = 0; i < n; ++i, ++t) {
+      uint64_t sector = LoadLe32(bytes.data() + i * 4);
+      if (sector == 0) continue;
+      uint64_t start = sector * kSectorSize;
+      // Tables lie after the directory, inside the header area: before the
+      // grains, where a stream reader meets them.
+      if (start < *gd_start + gd_bytes || start + gte_bytes > overhead_bytes) {
+        return CorruptError(
+            gd_where + ": entry " + std::to_string(t) + " points to sector " +
+            std::to_string(sector) +
+            ", not to a grain table between the directory and the end of "
+            "the header area (sector " +
+            std::to_string(overhead_bytes / kSectorSize) + ")");
+      }
+      present.emplace_back(start, t);
+    }
+  }
+  std::sort(present.begin(), present.end());
+
+  const uint64_t first_grain_sector = overhead_bytes / kSectorSize;
+  for (const auto& [start, t] : present) {
+    if (start < cursor.position()) {
+      return CorruptError(gd_where + ": grain table " + std::to_string(t) +
+                          " " + At(start) +
+                          " overlaps the directory or another table");
+    }
+    RETURN_IF_ERROR(cursor.Skip(start - cursor.position()));
+    ASSIGN_OR_RETURN(auto table, cursor.Take(static_cast<size_t>(gte_bytes)));
+    const std::string where =
+        "grain table " + std::to_string(t) + " " + At(start);
+    TableSeen seen;
+    RETURN_IF_ERROR(
+        DigestTable(table, where, first_grain_sector, ~uint64_t{0}, &seen));
+    RETURN_IF_ERROR(AddTable(t, seen, where));
+  }
+  tables_known_ = true;
+  return OkStatus();
+}
+
+Status VmdkStreamReader::CheckAllArrived(uint64_t end) const {
+  if (arrived_grains_ < expected_grains_) {
+    return CorruptError(
+        "the stream ends " + At(end) + ", but the grain directory " +
+        At(gd_offset_bytes_) + " lists " + std::to_string(expected_grains_) +
+        " grains (the last at byte " +
+        std::to_string(last_expected_sector_ * kSectorSize) + ") and only " +
+        std::to_string(arrived_grains_) + " arrived (truncated?)");
+  }
+  if (arrived_grains_ != expected_grains_ ||
+      arrived_digest_ != expected_digest_) {
+    return CorruptError("the grains in the stream (ending " + At(end) +
+                        ") are not the ones the grain directory " +
+                        At(gd_offset_bytes_) + " and its tables list");
   }
   return OkStatus();
 }
@@ -276,12 +462,110 @@ Status VmdkStreamReader::Refill() {
   return OkStatus();
 }
 
+Status VmdkStreamReader::ReadTableMarker(uint32_t type, uint64_t val,
+                                         uint64_t pos, Batch& batch,
+                                         bool* wait) {
+  const bool is_table = type == vmdk::kMarkerGrainTable;
+  const uint64_t tables = vmdk::GrainTableCount(header_);
+  const uint64_t need =
+      is_table ? uint64_t{header_.num_gtes_per_gt} * 4 : tables * 4;
+  const std::string where =
+      (is_table ? "grain table marker " : "grain directory marker ") + At(pos);
+  if (val > (uint64_t{1} << 40)) {
+    return CorruptError(where + ": length of " + std::to_string(val) +
+                        " sectors overflows");
+  }
+  if (val * kSectorSize < need) {
+    return CorruptError(where + ": " + std::to_string(val) +
+                        " sectors cannot hold " + std::to_string(need / 4) +
+                        " entries");
+  }
+  // A directory too large for a chunk (disks of terabytes) goes unchecked;
+  // the end-of-stream marker still proves the stream whole.
+  if (kSectorSize + need > chunk_capacity_) {
+    tables_unchecked_ = true;
+    return OkStatus();
+  }
+  if (Available() < kSectorSize + need) {
+    if (!batch.grains.empty()) {
+      *wait = true;
+      return OkStatus();
+    }
+    if (!source_ended_) RETURN_IF_ERROR(Refill());
+    if (Available() < kSectorSize + need) {
+      return CorruptError("unexpected end of data " +
+                          At(chunk_->offset + chunk_->end) + " in the " +
+                          where);
+    }
+  }
+  std::span<const uint8_t> body(chunk_->data.data() + chunk_->pos + kSectorSize,
+                                static_cast<size_t>(need));
+  const uint64_t body_sector = pos / kSectorSize + 1;
+  if (is_table) {
+    // VMware writes a table for every stretch, empty or not, and
+    // sometimes one more (the corpus's cot_input.vmdk: 33 for 32).
+    if (tables_seen_.size() >= 2 * tables + 16) {
+      return CorruptError(where + ": far more grain tables than the " +
+                          std::to_string(tables) + " the disk has");
+    }
+    TableSeen seen;
+    seen.sector = body_sector;
+    RETURN_IF_ERROR(
+        DigestTable(body, where, header_.overhead, pos / kSectorSize, &seen));
+    tables_seen_.push_back(seen);
+    return OkStatus();
+  }
+  if (directory_seen_) {
+    return CorruptError(where + ": a second grain directory");
+  }
+  // Tables arrive in stream order, so tables_seen_ is sorted by sector.
+  for (uint64_t t = 0; t < tables; ++t) {
+    uint64_t sector = LoadLe32(body.data() + t * 4);
+    if (sector == 0) continue;
+    auto it = std::lower_bound(
+        tables_seen_.begin(), tables_seen_.end(), sector,
+        [](const TableSeen& a, uint64_t v) { return a.sector < v; });
+    if (it == tables_seen_.end() || it->sector != sector) {
+      return CorruptError(where + ": entry " + std::to_string(t) +
+                          " points to sector " + std::to_string(sector) +
+                          ", where no grain table went by");
+    }
+    if (it->used) {
+      return CorruptError(where + ": entry " + std::to_string(t) +
+                          " points to the grain table at sector " +
+                          std::to_string(sector) + ", as an earlier one does");
+    }
+    it->used = true;
+    RETURN_IF_ERROR(AddTable(t, *it, where));
+  }
+  for (const TableSeen& seen : tables_seen_) {
+    if (!seen.used && seen.grains > 0) {
+      return CorruptError("grain table at sector " +
+                          std::to_string(seen.sector) +
+                          " is in no entry of the grain directory " + At(pos));
+    }
+  }
+  tables_seen_.clear();
+  tables_seen_.shrink_to_fit();
+  directory_seen_ = !tables_unchecked_;
+  directory_sector_ = body_sector;
+  gd_offset_bytes_ = body_sector * kSectorSize;
+  return OkStatus();
+}
+
 Status VmdkStreamReader::FillBatch(Batch& batch) {
   while (!end_of_stream_ && batch.grains.size() < max_grains_per_batch_) {
     if (Available() < kSectorSize) {
       // A batch's grains lie in one chunk: a new chunk, a new batch.
       if (!batch.grains.empty()) return OkStatus();
       if (!source_ended_ || skip_ > 0) RETURN_IF_ERROR(Refill());
+      if (Available() == 0 && tables_known_) {
+        // qemu-img writes no end-of-stream marker: the tables say when the
+        // stream is complete.
+        RETURN_IF_ERROR(CheckAllArrived(Position()));
+        end_of_stream_ = true;
+        return OkStatus();
+      }
       if (Available() == 0) {
         return CorruptError("no end-of-stream marker: the stream ends " +
                             At(Position()) + " (truncated?)");
@@ -326,6 +610,14 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
         }
         marker = chunk_->data.data() + chunk_->pos;
       }
+      if (tables_known_ && pos / kSectorSize > last_expected_sector_) {
+        return CorruptError(where() + ": sector " + std::to_string(lba) +
+                            " is not in the grain tables");
+      }
+      ++arrived_grains_;
+      arrived_digest_ = (arrived_digest_ + GrainDigest(lba / header_.grain_size,
+                                                       pos / kSectorSize)) %
+                        kDigestPrime;
       switch (seen_.Insert(lba / header_.grain_size)) {
         case GrainSet::InsertResult::kInserted:
           break;
@@ -356,6 +648,11 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
     uint32_t type = LoadLe32(marker + 12);
     switch (type) {
       case vmdk::kMarkerEndOfStream:
+        // qemu-img pads its last grain's cluster with zeros, which read as
+        // this marker.
+        if (tables_known_ || directory_seen_) {
+          RETURN_IF_ERROR(CheckAllArrived(pos));
+        }
         end_of_stream_ = true;
         chunk_->pos += kSectorSize;
         break;
@@ -385,10 +682,28 @@ Status VmdkStreamReader::FillBatch(Batch& batch) {
                                 "grain size " +
                                 std::to_string(footer.grain_size) + ")");
           }
+          if (directory_seen_ && footer.gd_offset != directory_sector_) {
+            return CorruptError("footer " + At(pos + kSectorSize) +
+                                ": gdOffset " +
+                                std::to_string(footer.gd_offset) +
+                                " is not the grain directory at sector " +
+                                std::to_string(directory_sector_));
+          }
         }
         [[fallthrough]];
       case vmdk::kMarkerGrainTable:
       case vmdk::kMarkerGrainDirectory:
+        // (The footer falls through to here too.)
+        if (!tables_known_ && type != vmdk::kMarkerFooter) {
+          // VMware's layout: the tables and the directory must describe
+          // the grains that went by, as the readers that follow them
+          // (VMware's, qemu's) would see them.
+          bool wait = false;
+          RETURN_IF_ERROR(ReadTableMarker(type, val, pos, batch, &wait));
+          if (wait) return OkStatus();  // a new chunk, a new batch
+          marker = chunk_->data.data() + chunk_->pos;
+        }
+        [[fallthrough]];
       case vmdk::kMarkerUnspecified: {
         // Tables and the footer repeat what the grain markers said.
         auto skip = CheckedMul<uint64_t>(val, kSectorSize);

@@ -5,9 +5,19 @@
 // header area: VMware's (grains, a grain table after each stretch, the grain
 // directory, a footer and an end-of-stream marker at the end; gdOffset "at
 // end" in the header) and qemu-img's (directory and tables at the front,
-// inside the header area). The tables are never needed: every grain carries
-// its own sector number, so grains may come in any order, and all-zero
-// grains are simply absent. The footer is never needed before the data.
+// inside the header area, no footer and no end-of-stream marker: the file
+// ends after the last grain). Every grain carries its own sector number, so
+// grains may come in any order, and all-zero grains are simply absent. The
+// footer is never needed before the data.
+//
+// How the end is known: VMware's layout ends with an end-of-stream marker,
+// and a stream without one was cut short. qemu-img's has none, but its
+// grain directory and tables pass by before the first grain: the reader
+// reads them there, and the stream must deliver exactly the grains they
+// list, at the offsets they give, before it ends (a running, keyed,
+// order-free digest of (grain, sector) pairs on both sides: constant
+// memory whatever the disk's size). Table entries that point into the
+// header area (header, descriptor, directories, tables) are corrupt.
 //
 // Copies: the stream is read in chunks of about 1 MiB straight into the
 // buffers the grains are inflated from (with ReadShared(), so a hashing tee
@@ -19,6 +29,8 @@
 
 #include <deque>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "convert/disk_reader.h"
@@ -64,6 +76,44 @@ class VmdkStreamReader : public DiskReader {
   VmdkStreamReader(ByteSource& source, std::unique_ptr<ByteSource> keep,
                    uint64_t input_size);
   Status ReadHeaderArea(StreamCursor& cursor);
+  // qemu-img's layout: reads the grain directory at the header's gdOffset
+  // and the tables it names as they pass by in the header area, and records
+  // which grains must arrive. Does nothing if the header has no directory
+  // there (VMware's layout). kCorrupt for entries that point into the
+  // metadata, past the header area, or at overlapping tables.
+  Status ReadDirectory(StreamCursor& cursor, uint64_t overhead_bytes);
+  // At the stream's end (byte `end`): every grain the tables list arrived,
+  // and nothing else. kCorrupt naming what is missing.
+  Status CheckAllArrived(uint64_t end) const;
+  // Fingerprints of (grain, sector) pairs: the sum over grains of
+  // h(sector) * r^grain modulo 2^61-1, with h keyed and r drawn at random
+  // per reader. Order-free, and a table's share can be summed before its
+  // directory entry says which table it is (then scaled by r^first grain).
+  struct TableSeen {
+    uint64_t sector = 0;  // where the table's entries start
+    uint64_t digest = 0;  // relative to the table's first grain
+    uint64_t grains = 0;
+    uint64_t last_entry = 0;
+    uint64_t last_sector = 0;
+    bool used = false;
+  };
+  void SeedDigest();
+  uint64_t SectorHash(uint64_t sector) const;
+  uint64_t PowR(uint64_t e) const;
+  uint64_t GrainDigest(uint64_t grain, uint64_t sector) const;
+  // Sums one grain table's entries into `out`; kCorrupt for an entry below
+  // `first_grain_sector` (in the header area) or at/after `end_sector`.
+  Status DigestTable(std::span<const uint8_t> table, const std::string& where,
+                     uint64_t first_grain_sector, uint64_t end_sector,
+                     TableSeen* out) const;
+  // Counts table number `table` among the grains that must arrive.
+  Status AddTable(uint64_t table, const TableSeen& seen,
+                  const std::string& where);
+  // VMware's layout: reads a grain table or directory marker's body at
+  // `pos` (the chunk's current position). Sets *wait when `batch` must be
+  // handed out before a new chunk can hold the body.
+  Status ReadTableMarker(uint32_t type, uint64_t val, uint64_t pos,
+                         Batch& batch, bool* wait);
   // The stream offset of the next byte to parse.
   uint64_t Position() const;
   // Bytes of the current chunk not parsed yet.
@@ -92,6 +142,23 @@ class VmdkStreamReader : public DiskReader {
   GrainSet seen_;
   bool end_of_stream_ = false;
   Status failed_;
+
+  // What the grain tables in the header area promise (qemu-img's layout),
+  // and what arrived.
+  bool tables_known_ = false;
+  uint64_t gd_offset_bytes_ = 0;
+  uint64_t expected_grains_ = 0;
+  uint64_t expected_digest_ = 0;
+  uint64_t last_expected_sector_ = 0;
+  uint64_t arrived_grains_ = 0;
+  uint64_t arrived_digest_ = 0;
+  uint64_t digest_key_ = 0;
+  uint64_t digest_r_ = 0;
+  // VMware's layout: tables seen (in stream order), then the directory.
+  std::vector<TableSeen> tables_seen_;
+  bool directory_seen_ = false;
+  bool tables_unchecked_ = false;
+  uint64_t directory_sector_ = 0;
 
   // The compressed stream, in chunks read straight from the source.
   size_t chunk_capacity_ = 0;

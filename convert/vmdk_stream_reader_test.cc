@@ -328,7 +328,7 @@ TEST_CASE("vmdk stream: hostile streams fail with kCorrupt and an offset") {
   SUBCASE("no end-of-stream marker, and truncation") {
     corrupt(
         ReadError(
-            VmdkBuilder(Layout::kQemuStream, disk).OmitEndOfStream().Build()),
+            VmdkBuilder(Layout::kVmwareStream, disk).OmitEndOfStream().Build()),
         "no end-of-stream marker");
     std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
     corrupt(ReadError(image.substr(0, image.size() / 2)),
@@ -354,6 +354,170 @@ TEST_CASE("vmdk stream: hostile streams fail with kCorrupt and an offset") {
                           .AddMarker(1, uint64_t{1} << 60)
                           .Build()),
             "overflows");
+  }
+}
+
+// qemu-img's layout has no end-of-stream marker: its grain tables, read as
+// they pass by in the header area, say which grains must arrive.
+TEST_CASE("vmdk stream: qemu-img layout, truncation known from the tables") {
+  std::string disk = RealisticDiskImage(1 << 20, 14);
+  VmdkBuilder builder(Layout::kQemuStream, disk);
+  const std::string image = builder.Build();
+  const std::vector<uint64_t> grains = builder.DataGrains();
+  REQUIRE(grains.size() > 2);
+  auto corrupt = [](const Status& s, std::string_view text) {
+    CAPTURE(s.message());
+    CHECK(s.code() == ErrorCode::kCorrupt);
+    CHECK(s.message().find(text) != std::string::npos);
+  };
+  // Where each grain's marker starts, found by walking the markers.
+  const uint64_t overhead = LoadLe64(image.data() + 0x40) * 512;
+  std::vector<size_t> starts;
+  for (size_t p = overhead; p + 12 <= image.size();) {
+    uint32_t size = LoadLe32(image.data() + p + 8);
+    REQUIRE(size != 0);
+    starts.push_back(p);
+    p += (12 + size + 511) / 512 * 512;
+  }
+  REQUIRE(starts.size() == grains.size());
+
+  SUBCASE("whole, with and without the zeros qemu-img pads the end with") {
+    for (bool random : {false, true}) {
+      CHECK_OK(ReadError(image, random));
+      CHECK_OK(ReadError(image + std::string(127 * 512, '\0'), random));
+    }
+  }
+  SUBCASE("cut at every grain boundary, inside a grain and a marker") {
+    for (size_t i = 0; i < starts.size(); ++i) {
+      CAPTURE(i);
+      corrupt(ReadError(image.substr(0, starts[i])), "truncated?");
+      corrupt(ReadError(image.substr(0, starts[i] + 100)), "truncated marker");
+      // Inside the grain's data (a grain of one sector is all marker).
+      size_t end = i + 1 < starts.size() ? starts[i + 1] : image.size();
+      size_t cut = std::min(starts[i] + 512 + 7, end - 1);
+      corrupt(ReadError(image.substr(0, cut)), end - starts[i] > 512
+                                                   ? "unexpected end of data"
+                                                   : "truncated marker");
+    }
+    corrupt(ReadError(image.substr(0, starts.back()) + std::string(512, '\0')),
+            "only " + std::to_string(grains.size() - 1) + " arrived");
+  }
+  SUBCASE("a grain the tables do not list") {
+    corrupt(ReadError(VmdkBuilder(Layout::kQemuStream, disk)
+                          .AddRawGrain(FreeGrain(disk) * 128, ZlibOf("x"))
+                          .RawGrainsNotInTables()
+                          .Build()),
+            "not in the grain tables");
+  }
+  SUBCASE("grains swapped: each where the table says the other is") {
+    std::vector<uint64_t> order = grains;
+    std::swap(order[0], order[1]);
+    std::string swapped =
+        VmdkBuilder(Layout::kQemuStream, disk).Order(order).Build();
+    // The tables of `image` with the grains of `swapped`.
+    std::string mixed = image.substr(0, overhead) + swapped.substr(overhead);
+    REQUIRE(mixed.size() == image.size());  // the same grains, padded
+    REQUIRE(mixed != image);
+    corrupt(ReadError(mixed), "are not the ones the grain directory");
+  }
+  SUBCASE("grain table entries into the metadata") {
+    const uint64_t gd = LoadLe64(image.data() + 0x38);
+    const uint64_t gt = LoadLe32(image.data() + gd * 512);
+    const uint64_t rgd = LoadLe64(image.data() + 0x30);
+    for (uint32_t target :
+         {uint32_t{0}, uint32_t{1}, static_cast<uint32_t>(gd),
+          static_cast<uint32_t>(gt), static_cast<uint32_t>(rgd),
+          static_cast<uint32_t>(overhead / 512 - 1)}) {
+      if (target == 0) continue;
+      CAPTURE(target);
+      std::string bad = image;
+      StoreLe32(bad.data() + gt * 512 + grains[0] * 4, target);
+      for (bool random : {false, true}) {
+        corrupt(ReadError(bad, random), "inside the metadata");
+      }
+    }
+  }
+  SUBCASE("a directory entry outside the header area, or on the directory") {
+    const uint64_t gd = LoadLe64(image.data() + 0x38);
+    for (uint32_t target : {static_cast<uint32_t>(gd), uint32_t{1},
+                            static_cast<uint32_t>(overhead / 512)}) {
+      std::string bad = image;
+      StoreLe32(bad.data() + gd * 512, target);
+      corrupt(ReadError(bad), "not to a grain table");
+    }
+  }
+}
+
+// VMware's layout: the tables and the directory after the grains must
+// describe the grains that went by (VMware's and qemu's readers follow them).
+TEST_CASE("vmdk stream: VMware layout, tables checked against the grains") {
+  std::string disk = RealisticDiskImage(1 << 20, 15);
+  const std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+  auto corrupt = [](const Status& s, std::string_view text) {
+    CAPTURE(s.message());
+    CHECK(s.code() == ErrorCode::kCorrupt);
+    CHECK(s.message().find(text) != std::string::npos);
+  };
+  // The markers: (offset, type) of each metadata marker, and the grains.
+  const uint64_t overhead = LoadLe64(image.data() + 0x40) * 512;
+  size_t gt = 0, gd = 0, footer = 0;
+  std::vector<size_t> grains;
+  for (size_t p = overhead; p + 512 <= image.size();) {
+    uint64_t val = LoadLe64(image.data() + p);
+    uint32_t size = LoadLe32(image.data() + p + 8);
+    if (size != 0) {
+      grains.push_back(p);
+      p += (12 + size + 511) / 512 * 512;
+      continue;
+    }
+    uint32_t type = LoadLe32(image.data() + p + 12);
+    if (type == 1) gt = p;
+    if (type == 2) gd = p;
+    if (type == 3) footer = p;
+    if (type == 0) break;
+    p += 512 + val * 512;
+  }
+  REQUIRE(gt != 0);
+  REQUIRE(gd != 0);
+  REQUIRE(footer != 0);
+  REQUIRE(grains.size() > 2);
+  CHECK_OK(ReadError(image));
+  // The first data grain's table entry.
+  size_t entry = gt + 512;
+  while (LoadLe32(image.data() + entry) == 0) entry += 4;
+
+  SUBCASE("a table entry into the header area") {
+    for (uint32_t target :
+         {1u, 2u, static_cast<uint32_t>(overhead / 512 - 1)}) {
+      std::string bad = image;
+      StoreLe32(bad.data() + entry, target);
+      corrupt(ReadError(bad), "inside the metadata");
+    }
+  }
+  SUBCASE("a table entry on its own table, the directory or the footer") {
+    for (size_t target : {gt, gt + 512, gd + 512, footer + 512}) {
+      std::string bad = image;
+      StoreLe32(bad.data() + entry, static_cast<uint32_t>(target / 512));
+      corrupt(ReadError(bad), "not to a grain before the table");
+    }
+  }
+  SUBCASE("table entries swapped: each on the other's grain") {
+    size_t second = entry + 4;
+    while (LoadLe32(image.data() + second) == 0) second += 4;
+    std::string bad = image;
+    StoreLe32(bad.data() + entry, LoadLe32(image.data() + second));
+    StoreLe32(bad.data() + second, LoadLe32(image.data() + entry));
+    corrupt(ReadError(bad), "are not the ones the grain directory");
+  }
+  SUBCASE("a directory entry where no table is") {
+    std::string bad = image;
+    StoreLe32(bad.data() + gd + 512, static_cast<uint32_t>(grains[1] / 512));
+    corrupt(ReadError(bad), "where no grain table went by");
+  }
+  SUBCASE("a footer whose gdOffset is not the directory") {
+    std::string bad = image;
+    StoreLe64(bad.data() + footer + 512 + 0x38, 1);
+    corrupt(ReadError(bad), "is not the grain directory");
   }
 }
 

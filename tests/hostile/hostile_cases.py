@@ -484,6 +484,7 @@ class Suite(DiskCases):
         self.manifest_cases()
         self.vmdk_cases()
         self.qcow2_cases()
+        self.metadata_pointer_cases()
         # The valid ingredients, as control cases that must succeed: a
         # suite whose inputs all fail for some other reason proves nothing.
         sp, _ = sparse_vmdk(self.raw)

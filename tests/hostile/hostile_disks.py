@@ -9,12 +9,13 @@ import struct
 import zlib
 
 from hostile_build import (GRAIN, H_CAPACITY, H_COMPRESS, H_DESC_SIZE,
-                           H_FLAGS, H_GD, H_GRAIN, H_GTES, H_OVERHEAD,
+                           H_FLAGS, H_GD, H_GRAIN, H_RGD, H_GTES, H_OVERHEAD,
                            H_VERSION, Q_BACKING_OFF, Q_BACKING_SIZE,
                            Q_CLUSTER_BITS, Q_CRYPT, Q_HEADER_LEN, Q_INCOMPAT,
                            Q_L1_OFF, Q_L1_SIZE, Q_RC_CLUSTERS, Q_RC_OFF,
                            Q_SIZE, SECTOR, grain_marker, patch, q_get,
-                           q_patch, qcow2_image, sparse_vmdk, stream_records)
+                           q_patch, qcow2_image, qemu_img, sparse_vmdk,
+                           stream_records)
 
 class DiskCases:
 
@@ -245,3 +246,106 @@ class DiskCases:
                 self.disk_case(f"qcow2-truncated-{label}", q[:cut], "qcow2",
                                "(truncated|past the end|short|end of|"
                                "header|file of)")
+
+    # -- grain and cluster pointers into metadata (issue 13) -----------
+
+    def metadata_pointer_cases(self):
+        """Table entries that point into the image's own metadata: a reader
+        that follows them hands out the header, descriptor, directories or
+        tables as guest data. qemu-img-made images, one entry patched."""
+        raw_path = os.path.join(self.tmp, "meta.raw")
+        with open(raw_path, "wb") as f:
+            f.write(self.raw)
+
+        def made(*opts):
+            out = os.path.join(self.tmp, "meta.out")
+            qemu_img("convert", "-f", "raw", *opts, raw_path, out)
+            with open(out, "rb") as f:
+                return f.read()
+
+        def h(data, off, fmt="<Q"):
+            return struct.unpack_from(fmt, data, off)[0]
+
+        # qemu-img's streamOptimized (directory and tables up front, no
+        # end-of-stream marker) and monolithicSparse: header, descriptor,
+        # redundant directory and tables, directory and tables.
+        for kind, sub in (("stream", "streamOptimized"),
+                          ("sparse", "monolithicSparse")):
+            img = made("-O", "vmdk", "-o", f"subformat={sub}")
+            gd, rgd = h(img, H_GD), h(img, H_RGD)
+            gt = h(img, gd * SECTOR, "<I")
+            rgt = h(img, rgd * SECTOR, "<I")
+            assert rgd and rgt and gt
+            # The first data grain's entry.
+            entry = next(gt * SECTOR + 4 * i for i in range(512)
+                         if h(img, gt * SECTOR + 4 * i, "<I"))
+            # (Sector 0, the header, cannot be named: 0 means "no grain".)
+            for label, target in (("descriptor", 1), ("rgd", rgd),
+                                  ("rgt", rgt), ("gd", gd), ("gt", gt)):
+                self.disk_case(f"vmdk-qemu-{kind}-gte-at-{label}",
+                               patch(img, entry, "<I", target), "vmdk",
+                               "(metadata|header area|overlaps)")
+        # VMware's layout (tests/tools/vmdk_stream.py): the tables after the
+        # grains point into the header area, at their own table, or at each
+        # other's grain; the footer names another directory.
+        vm = self.vmdk
+        recs = stream_records(vm)
+        gt = [o for k, o in recs if k == "gt"][0]
+        gd = [o for k, o in recs if k == "gd"][0]
+        footer = [o for k, o in recs if k == "footer"][0]
+        used = [gt + SECTOR + 4 * i for i in range(512)
+                if h(vm, gt + SECTOR + 4 * i, "<I")]
+        assert len(used) >= 2
+        for label, target in (("descriptor", 1), ("own-table", gt // SECTOR),
+                              ("gd", gd // SECTOR + 1)):
+            self.disk_case(f"vmdk-vmware-stream-gte-at-{label}",
+                           patch(vm, used[0], "<I", target), "vmdk",
+                           "(metadata|not to a grain)")
+        swapped = patch(patch(vm, used[0], "<I", h(vm, used[1], "<I")),
+                        used[1], "<I", h(vm, used[0], "<I"))
+        self.disk_case("vmdk-vmware-stream-gtes-swapped", swapped, "vmdk",
+                       "not the ones the grain directory")
+        self.disk_case("vmdk-vmware-stream-footer-gd-elsewhere",
+                       patch(vm, footer + SECTOR + H_GD, "<Q", 1), "vmdk",
+                       "not the grain directory")
+        # The same stream, cut at a grain boundary: no end-of-stream marker
+        # to miss, the tables say what is missing.
+        img = made("-O", "vmdk", "-o", "subformat=streamOptimized")
+        overhead = h(img, H_OVERHEAD) * SECTOR
+        lba, size = struct.unpack_from("<QI", img, overhead)
+        second = overhead + (12 + size + SECTOR - 1) // SECTOR * SECTOR
+        self.disk_case("vmdk-qemu-stream-cut-at-grain", img[:second], "vmdk",
+                       "truncated")
+        # qcow2: L2 tables and data clusters (plain and compressed) on the
+        # header, the L1 table, the refcount table and a refcount block.
+        q = made("-O", "qcow2")
+        l1, rct = q_get(q, Q_L1_OFF, ">Q"), q_get(q, Q_RC_OFF, ">Q")
+        rcb = q_get(q, rct, ">Q")
+        l2 = q_get(q, l1, ">Q") & 0x00fffffffffffe00
+        assert rcb and l2
+        for label, target in (("refcount-table", rct),
+                              ("refcount-block", rcb)):
+            self.disk_case(f"qcow2-l2-is-{label}-meta",
+                           q_patch(q, l1, ">Q", (1 << 63) | target), "qcow2",
+                           "(metadata|overlap)")
+            self.disk_case(f"qcow2-data-is-{label}",
+                           q_patch(q, l2, ">Q", (1 << 63) | target), "qcow2",
+                           "(metadata|overlap)")
+        text = os.path.join(self.tmp, "meta-text.raw")
+        with open(text, "wb") as f:
+            f.write(b"appliance text\n" * (len(self.raw) // 15))
+        out = os.path.join(self.tmp, "meta.out")
+        qemu_img("convert", "-f", "raw", "-O", "qcow2", "-c", text, out)
+        with open(out, "rb") as f:
+            qc = f.read()
+        cb = q_get(qc, Q_CLUSTER_BITS, ">I")
+        l1c, rctc = q_get(qc, Q_L1_OFF, ">Q"), q_get(qc, Q_RC_OFF, ">Q")
+        l2c = q_get(qc, l1c, ">Q") & 0x00fffffffffffe00
+        e = q_get(qc, l2c, ">Q")
+        assert e & (1 << 62), "the first cluster is compressed"
+        mask = (1 << (62 - (cb - 8))) - 1
+        for label, target in (("header", 16), ("l1", l1c),
+                              ("refcount-table", rctc), ("l2", l2c)):
+            self.disk_case(f"qcow2-compressed-at-{label}",
+                           q_patch(qc, l2c, ">Q", (e & ~mask) | target),
+                           "qcow2", "(metadata|overlap|outside the data)")

@@ -163,6 +163,11 @@ VmdkBuilder& VmdkBuilder::PatchGrainTableEntry(uint64_t grain,
   gte_patches_[grain] = sector;
   return *this;
 }
+VmdkBuilder& VmdkBuilder::RawGrainsNotInTables() {
+  raw_in_tables_ = false;
+  return *this;
+}
+
 VmdkBuilder& VmdkBuilder::OmitEndOfStream() {
   omit_eos_ = true;
   return *this;
@@ -291,7 +296,14 @@ std::string VmdkBuilder::BuildStream() const {
     gte[g] = static_cast<uint32_t>(out.size() / kSector);
     write_grain(g * grain_sectors_, CompressGrain(g));
   }
-  for (const auto& [lba, payload] : raw_grains_) write_grain(lba, payload);
+  for (const auto& [lba, payload] : raw_grains_) {
+    // Listed in the tables, as a producer would, when it can be.
+    uint64_t g = lba / grain_sectors_;
+    if (raw_in_tables_ && lba % grain_sectors_ == 0 && g < gte.size()) {
+      gte[g] = static_cast<uint32_t>(out.size() / kSector);
+    }
+    write_grain(lba, payload);
+  }
   for (const auto& [type, val] : markers_) {
     out += Marker(val, type);
     PadTo(out, out.size() + val * kSector);
@@ -323,7 +335,9 @@ std::string VmdkBuilder::BuildStream() const {
       for (int i = 0; i < 512; ++i) Put32(out, at + i * 4, gte[t * 512 + i]);
     }
   }
-  if (!omit_eos_) out += Marker(0, 0);
+  // qemu-img writes no end-of-stream marker: the file ends after the last
+  // grain (sometimes padded with zeros to a whole cluster).
+  if (vmware && !omit_eos_) out += Marker(0, 0);
   Header first = h;
   if (patch_) patch_(first);
   std::string hs = SerializeHeader(first);

@@ -5,8 +5,8 @@
 //                     "at end", grains with markers, a grain table after each
 //                     512-grain stretch, then directory, footer, end marker
 //   kQemuStream       qemu-img streamOptimized: directory and tables inside
-//                     the header area, grains with markers, end marker, no
-//                     footer
+//                     the header area, grains with markers, no footer and
+//                     no end marker
 //   kMonolithicSparse hosted sparse extent: header, descriptor, redundant
 //                     and primary directories and tables, raw grains
 //
@@ -74,11 +74,15 @@ class VmdkBuilder {
   VmdkBuilder& PatchHeader(std::function<void(Header&)> patch);
   // Streams: an extra grain marker after the regular grains, with this lba
   // and these bytes as its compressed payload.
+  // The grain tables list it (when its lba is a grain inside the disk).
   VmdkBuilder& AddRawGrain(uint64_t lba, std::string payload);
+  // Raw grains are left out of the grain tables.
+  VmdkBuilder& RawGrainsNotInTables();
   // Streams: an extra metadata marker after the grains.
   VmdkBuilder& AddMarker(uint32_t type, uint64_t val);
   // monolithicSparse: overrides the table entry (a sector) of a grain.
   VmdkBuilder& PatchGrainTableEntry(uint64_t grain, uint32_t sector);
+  // kVmwareStream: no end-of-stream marker (kQemuStream never has one).
   VmdkBuilder& OmitEndOfStream();
   // Cuts the finished file to this many bytes.
   VmdkBuilder& Truncate(uint64_t bytes);
@@ -109,6 +113,7 @@ class VmdkBuilder {
   std::vector<std::pair<uint32_t, uint64_t>> markers_;
   std::map<uint64_t, uint32_t> gte_patches_;
   bool omit_eos_ = false;
+  bool raw_in_tables_ = true;
   std::optional<uint64_t> truncate_;
 };
 
