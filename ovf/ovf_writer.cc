@@ -317,8 +317,7 @@ void WriteOperatingSystem(const OsInfo& given, XmlWriter& w) {
 }
 
 void WriteVirtualSystem(const VmSpec& vm, size_t index, const WritePlan& plan,
-                        const OvfWriteOptions& options, XmlWriter& w,
-                        Diagnostics* diag) {
+                        XmlWriter& w, Diagnostics* diag) {
   std::string id = !vm.id.empty()     ? vm.id
                    : !vm.name.empty() ? vm.name
                                       : "vm" + std::to_string(index + 1);
@@ -329,7 +328,7 @@ void WriteVirtualSystem(const VmSpec& vm, size_t index, const WritePlan& plan,
   WriteProducts(vm.products, w);
   WriteEulas(vm.eulas, w);
   WriteOperatingSystem(vm.os, w);
-  ovf::WriteVirtualHardware(vm, plan.vms[index], options.ovf_major, w, diag);
+  ovf::WriteVirtualHardware(vm, plan.vms[index], w, diag);
   w.Close();
   for (const Disk& d : vm.disks) {
     if (d.boot_order && diag != nullptr) {
@@ -479,20 +478,25 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
   std::string_view ns = v2 ? ovf::kOvf2Ns : ovf::kOvf1Ns;
   XmlWriter w;
   w.Comment("written by ova2virt");
-  w.Open("Envelope").Attr("xmlns", ns).Attr("xmlns:cim", ovf::kCimNs);
-  if (v2) w.Attr("xmlns:epasd", ovf::kEpasdNs);
-  w.Attr("xmlns:ovf", ns).Attr("xmlns:rasd", ovf::kRasdNs);
-  if (v2) w.Attr("xmlns:sasd", ovf::kSasdNs);
-  w.Attr("xmlns:vbox", ovf::kVboxNs)
+  w.Open("Envelope")
+      .Attr("xmlns", ns)
+      .Attr("xmlns:cim", ovf::kCimNs)
+      .Attr("xmlns:ovf", ns)
+      .Attr("xmlns:rasd", ovf::kRasdNs)
+      .Attr("xmlns:vbox", ovf::kVboxNs)
       .Attr("xmlns:vmw", ovf::kVmwNs)
       .Attr("xmlns:vssd", ovf::kVssdNs)
       .Attr("xmlns:xsi", ovf::kXsiNs);
+  // The version the descriptor follows, as VirtualBox states it; readers
+  // (ours, VirtualBox's) show it, and the schema lets any attribute stand
+  // on the Envelope.
+  w.Attr("ovf:version", ovf::WrittenOvfVersion(options.ovf_major));
   WriteReferences(plan, w);
   WriteDiskSection(plan, w);
   WriteNetworkSection(a, w, diag);
   WriteDeploymentOptions(a, w);
   if (!NeedsCollection(a)) {
-    WriteVirtualSystem(a.systems.front(), 0, plan, options, w, diag);
+    WriteVirtualSystem(a.systems.front(), 0, plan, w, diag);
   } else {
     std::string id = a.name.empty() ? "collection" : a.name;
     w.Open("VirtualSystemCollection").Attr("ovf:id", id);
@@ -503,7 +507,7 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
     WriteProducts(a.products, w);
     WriteEulas(a.eulas, w);
     for (size_t i = 0; i < a.systems.size(); ++i) {
-      WriteVirtualSystem(a.systems[i], i, plan, options, w, diag);
+      WriteVirtualSystem(a.systems[i], i, plan, w, diag);
     }
     w.Close();
   }
