@@ -1,6 +1,7 @@
 #include "ovf/ovf_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -371,6 +372,15 @@ std::string DefaultSystemType(const VmSpec& vm) {
   return modern ? "vmx-14" : "vmx-10";
 }
 
+// Memory in whole MiB, rounded up: VirtualBox's reader refuses any memory
+// unit but MB/GB (ovfreader.cpp), and vcsim reads VirtualQuantity as MiB
+// whatever the unit says; rounding up never gives a guest less.
+uint64_t MemoryAsWritten(uint64_t bytes) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  if (bytes % kMiB == 0 || bytes > UINT64_MAX - kMiB) return bytes;
+  return (bytes / kMiB + 1) * kMiB;
+}
+
 std::string DefaultLabel(const Disk& d) {
   switch (d.device) {
     case DiskDevice::kCdrom:
@@ -410,6 +420,7 @@ ApplianceSpec WithOvfDefaults(const ApplianceSpec& appliance) {
     if (vm.name.empty()) vm.name = vm.id;
     if (vm.info.empty()) vm.info = "A virtual machine";
     if (vm.system_type.empty()) vm.system_type = DefaultSystemType(vm);
+    if (vm.memory_bytes) vm.memory_bytes = MemoryAsWritten(*vm.memory_bytes);
     CompleteOsInfo(&vm.os);
     if (!vm.os.cim_id) {
       vm.os.cim_id = 1;  // CIM "Other"
@@ -469,6 +480,17 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
                                         const OvfWriteOptions& options,
                                         Diagnostics* diag) {
   const ApplianceSpec a = WithOvfDefaults(input);
+  for (const VmSpec& vm : input.systems) {
+    if (vm.memory_bytes && diag != nullptr &&
+        MemoryAsWritten(*vm.memory_bytes) != *vm.memory_bytes) {
+      diag->Warn("ovf.memory-rounded",
+                 "virtual system " + Quote(vm.name.empty() ? vm.id : vm.name),
+                 std::to_string(*vm.memory_bytes) + " bytes of memory are "
+                     "written as " +
+                     std::to_string(MemoryAsWritten(*vm.memory_bytes) >> 20) +
+                     " MiB: VMware and VirtualBox read memory in whole MiB");
+    }
+  }
   if (options.ovf_major != 1 && options.ovf_major != 2) {
     return UsageError("ovf version " + std::to_string(options.ovf_major) +
                       " cannot be written; choose 1 or 2");

@@ -196,5 +196,34 @@ TEST_CASE("ovf writer: OVF 2 devices are RASD Items every reader reads") {
   }
 }
 
+// VirtualBox's reader refuses memory in any unit but MB/GB, and vcsim reads
+// the quantity as MiB whatever the unit: memory is written in whole MiB,
+// rounded up, and said so.
+TEST_CASE("ovf writer: memory is whole MiB, rounded up with a warning") {
+  ApplianceSpec a = SmallMachine();
+  a.systems[0].memory_bytes = (512ull << 20) + 512 * 1024;
+  Diagnostics diag;
+  auto xml = FormatOvfDescriptor(a, {2}, &diag);
+  REQUIRE_OK(xml);
+  CHECK(xml->find("<rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits>") !=
+        std::string::npos);
+  CHECK(xml->find("<rasd:VirtualQuantity>513</rasd:VirtualQuantity>") !=
+        std::string::npos);
+  bool warned = false;
+  for (const Diagnostic& d : diag.items()) {
+    warned |= d.id == "ovf.memory-rounded";
+  }
+  CHECK(warned);
+  auto back = ParseOvfDescriptor(*xml, {}, nullptr);
+  REQUIRE_OK(back);
+  CHECK(back->systems[0].memory_bytes == 513ull << 20);
+  CHECK(WithOvfDefaults(a).systems[0].memory_bytes == 513ull << 20);
+  // Whole MiB stay as they are, without a word.
+  a.systems[0].memory_bytes = 512ull << 20;
+  Diagnostics quiet;
+  REQUIRE_OK(FormatOvfDescriptor(a, {1}, &quiet));
+  CHECK(quiet.items().empty());
+}
+
 }  // namespace
 }  // namespace ova2virt

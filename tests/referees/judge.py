@@ -161,14 +161,16 @@ def judge_cot(ovf, info_txt):
             exp[("cdrom", bus.get(rt, "?"))] += 1
     if got != exp:
         problems.append(f"cot's devices {dict(got)} != the descriptor's {dict(exp)}")
-    m = re.search(r"^\s+None \(default\)\s+(\d+)\s+(\d+) (MiB|GiB)\s+(\d+)\s+(\d+)\s+(\d+) /", text, re.M)
+    m = re.search(r"^\s+None \(default\)\s+(\d+)\s+([\d.]+) (MiB|GiB)\s+(\d+)\s+(\d+)\s+(\d+) /", text, re.M)
     if not m:
         problems.append("cot info has no default profile row")
     else:
         cpus, mem, unit, nics, _serials, ndisks = m.groups()
-        mem_mib = int(mem) * (1024 if unit == "GiB" else 1)
+        # COT shows at most 3 decimals ("1.004 GiB").
+        mem_mib = float(mem) * (1024 if unit == "GiB" else 1)
+        if abs(mem_mib - want["memory_mib"]) > 0.0005 * 1024:
+            problems.append(f"cot memory: {mem} {unit}, the descriptor says {want['memory_mib']} MiB")
         for what, got_v, exp_v in (("CPUs", int(cpus), want["cpus"]),
-                                   ("memory MiB", mem_mib, want["memory_mib"]),
                                    ("NICs", int(nics), len(want["nics"])),
                                    ("disks", int(ndisks), len(want["disks"]))):
             if got_v != exp_v:

@@ -5,7 +5,7 @@
 #
 # Source domains are shut-off domains of libvirt's test driver, defined in a
 # node file whose disks are images made here: BIOS with a SCSI disk and an
-# ISO on IDE; UEFI with a paravirtual SCSI disk; several disks on IDE, LSI
+# ISO on IDE; UEFI with a paravirtual SCSI disk and 1024.5 MiB of memory; several disks on IDE, LSI
 # Logic and paravirtual SCSI with a packed and an empty CD-ROM and two NICs;
 # a disk on LSI SAS; virtio disks (exported on SATA) with a SATA CD-ROM.
 # Each is exported as OVF 1 and OVF 2; the BIOS one also with SHA1 and
@@ -112,18 +112,20 @@ cdrom() { # DEV BUS [ISO]
 }
 nic() { echo "<interface type='network'><mac address='$2'/><source network='default'/><model type='$1'/></interface>"; }
 debian="<metadata><libosinfo:libosinfo xmlns:libosinfo='http://libosinfo.org/xmlns/libvirt/domain/1.0'><libosinfo:os id='http://debian.org/debian/12'/></libosinfo:libosinfo></metadata>"
-domain() { # NAME MACHINE OS-ATTRS MEMORY-MIB VCPUS DEVICES
-    echo "<domain type='test'><name>$1</name><memory unit='MiB'>$4</memory><vcpu>$5</vcpu>$debian"
+domain() { # NAME MACHINE OS-ATTRS MEMORY-KIB VCPUS DEVICES
+    echo "<domain type='test'><name>$1</name><memory unit='KiB'>$4</memory><vcpu>$5</vcpu>$debian"
     echo "<os$3><type arch='x86_64' machine='$2'>hvm</type></os><devices>$6</devices>"
     echo "<test:runstate>5</test:runstate></domain>"
 }
 {
     echo "<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
-    domain bios pc "" 256 2 "<controller type='scsi' index='0' model='lsilogic'/>$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(cdrom hdc ide "$img/install.iso")$(nic e1000 52:54:00:00:01:01)"
-    domain uefi q35 " firmware='efi'" 1024 4 "<controller type='scsi' index='0' model='vmpvscsi'/>$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(nic vmxnet3 52:54:00:00:02:01)"
-    domain multi pc "" 2048 2 "<controller type='scsi' index='0' model='lsilogic'/><controller type='scsi' index='1' model='vmpvscsi'/>$(disk "$img/data.raw" hda ide raw)$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(disk "$img/scsi.qcow2" sdb scsi qcow2 "$(addr 0 2)")$(disk "$img/sas.qcow2" sdc scsi qcow2 "$(addr 1 1)")$(cdrom hdc ide "$img/install.iso")$(cdrom hdd ide)$(nic e1000 52:54:00:00:03:01)$(nic vmxnet3 52:54:00:00:03:02)"
-    domain sas pc "" 512 1 "<controller type='scsi' index='0' model='lsisas1068'/>$(disk "$img/sas.qcow2" sda scsi qcow2 "$(addr 0 0)")$(nic e1000 52:54:00:00:05:01)"
-    domain virtio q35 "" 512 1 "$(disk "$img/os.qcow2" vda virtio qcow2)$(disk "$img/data.raw" vdb virtio raw)$(cdrom sda sata "$img/install.iso")$(nic virtio 52:54:00:00:04:01)"
+    domain bios pc "" 262144 2 "<controller type='scsi' index='0' model='lsilogic'/>$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(cdrom hdc ide "$img/install.iso")$(nic e1000 52:54:00:00:01:01)"
+    # 1024.5 MiB: exported as 1028 MiB (VMware's 4 MiB granule), in the MiB
+    # VirtualBox and vcsim read.
+    domain uefi q35 " firmware='efi'" 1049088 4 "<controller type='scsi' index='0' model='vmpvscsi'/>$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(nic vmxnet3 52:54:00:00:02:01)"
+    domain multi pc "" 2097152 2 "<controller type='scsi' index='0' model='lsilogic'/><controller type='scsi' index='1' model='vmpvscsi'/>$(disk "$img/data.raw" hda ide raw)$(disk "$img/os.qcow2" sda scsi qcow2 "$(addr 0 0)")$(disk "$img/scsi.qcow2" sdb scsi qcow2 "$(addr 0 2)")$(disk "$img/sas.qcow2" sdc scsi qcow2 "$(addr 1 1)")$(cdrom hdc ide "$img/install.iso")$(cdrom hdd ide)$(nic e1000 52:54:00:00:03:01)$(nic vmxnet3 52:54:00:00:03:02)"
+    domain sas pc "" 524288 1 "<controller type='scsi' index='0' model='lsisas1068'/>$(disk "$img/sas.qcow2" sda scsi qcow2 "$(addr 0 0)")$(nic e1000 52:54:00:00:05:01)"
+    domain virtio q35 "" 524288 1 "$(disk "$img/os.qcow2" vda virtio qcow2)$(disk "$img/data.raw" vdb virtio raw)$(cdrom sda sata "$img/install.iso")$(nic virtio 52:54:00:00:04:01)"
     echo "</node>"
 } >"$T/node.xml"
 URI="test://$T/node.xml"
