@@ -485,7 +485,8 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
         MemoryAsWritten(*vm.memory_bytes) != *vm.memory_bytes) {
       diag->Warn("ovf.memory-rounded",
                  "virtual system " + Quote(vm.name.empty() ? vm.id : vm.name),
-                 std::to_string(*vm.memory_bytes) + " bytes of memory are "
+                 std::to_string(*vm.memory_bytes) +
+                     " bytes of memory are "
                      "written as " +
                      std::to_string(MemoryAsWritten(*vm.memory_bytes) >> 20) +
                      " MiB: VMware and VirtualBox read memory in whole MiB");
