@@ -69,8 +69,9 @@ nlohmann::json ReportJson(const ExportReport& r) {
 void PrintReport(const ExportReport& r) {
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", r.phases.Total());
-  std::printf("exported domain %s to %s (ovf %d, %s manifest%s): %s in %s s\n",
-              r.domain.c_str(), r.output.c_str(), r.ovf_version,
+  std::printf("exported domain %s to %s (OVF %s, %s manifest%s): %s in %s s\n",
+              r.domain.c_str(), r.output.c_str(),
+              std::string(OvfVersionName(r.ovf_version)).c_str(),
               r.digest_algorithm.c_str(), r.is_signed ? ", signed" : "",
               HumanBytes(r.bytes).c_str(), seconds);
   for (const ExportedDisk& d : r.disks) {
@@ -124,8 +125,9 @@ void AddExportCommand(CLI::App& app, Context& context) {
                   "write the descriptor, manifest and disks into this new "
                   "directory instead of an OVA");
   cmd->add_option("--ovf-version", r.ovf_version,
-                  "1 (OVF 1.1, what VMware and VirtualBox read; default) or "
-                  "2 (OVF 2.0)")
+                  "1 (OVF " + std::string(OvfVersionName(1)) +
+                      ", what VMware and VirtualBox read; default) or 2 (OVF " +
+                      std::string(OvfVersionName(2)) + ")")
       ->check(CLI::IsMember({1, 2}));
   cmd->add_option("--digest", args->digest,
                   "manifest digest: sha256 (default), sha1 (vSphere before "

@@ -21,6 +21,12 @@ inline constexpr std::string_view kOvf1Ns =
     "http://schemas.dmtf.org/ovf/envelope/1";
 inline constexpr std::string_view kOvf2Ns =
     "http://schemas.dmtf.org/ovf/envelope/2";
+// The `ovf:version` the writer states for a major version: the DSP0243
+// release whose schema (DSP8023 1.1.1, 2.0.1) its descriptors validate
+// against. `export --help`, `inspect` and the man page name versions so.
+constexpr std::string_view WrittenOvfVersion(int major) {
+  return major == 2 ? "2.0" : "1.1";
+}
 inline constexpr std::string_view kOvfEnvelopePrefix =
     "http://schemas.dmtf.org/ovf/envelope/";
 inline constexpr std::string_view kRasdNs =
@@ -29,12 +35,6 @@ inline constexpr std::string_view kRasdNs =
 inline constexpr std::string_view kVssdNs =
     "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
     "CIM_VirtualSystemSettingData";
-inline constexpr std::string_view kSasdNs =
-    "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
-    "CIM_StorageAllocationSettingData";
-inline constexpr std::string_view kEpasdNs =
-    "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
-    "CIM_EthernetPortAllocationSettingData";
 inline constexpr std::string_view kCimNs =
     "http://schemas.dmtf.org/wbem/wscim/1/common";
 inline constexpr std::string_view kVmwNs = "http://www.vmware.com/schema/ovf";

@@ -10,8 +10,6 @@ namespace {
 // One RASD item. std::map keeps the fields sorted by name, which is the
 // order the CIM schemas require (their elements are alphabetical).
 struct Item {
-  std::string element = "Item";  // or StorageItem / EthernetPortItem
-  std::string prefix = "rasd";   // rasd, sasd or epasd
   std::map<std::string, std::string> fields;
   KeyValues vmw_config;
   std::string cores_per_socket;
@@ -91,9 +89,8 @@ namespace {
 
 class HardwareWriter {
  public:
-  HardwareWriter(const VmSpec& vm, const VmPlan& plan, int major,
-                 Diagnostics* diag)
-      : vm_(vm), plan_(plan), v2_(major == 2), diag_(diag) {}
+  HardwareWriter(const VmSpec& vm, const VmPlan& plan, Diagnostics* diag)
+      : vm_(vm), plan_(plan), diag_(diag) {}
 
   void Write(XmlWriter& w) {
     w.Open("VirtualHardwareSection");
@@ -118,12 +115,7 @@ class HardwareWriter {
     for (const SoundCard& s : vm_.sound_cards) SoundItem(s);
     if (vm_.video) VideoItem(*vm_.video);
     if (vm_.tpm) TpmItem();
-    // DSP8023 2.0 wants Items, then EthernetPortItems, then StorageItems.
-    for (const char* kind : {"Item", "EthernetPortItem", "StorageItem"}) {
-      for (const Item& i : items_) {
-        if (i.element == kind) Emit(i, w);
-      }
-    }
+    for (const Item& i : items_) Emit(i, w);
     VmwConfig(w);
     w.Close();
   }
@@ -239,10 +231,6 @@ class HardwareWriter {
       }
     }
     Item i;
-    if (v2_) {
-      i.element = "StorageItem";
-      i.prefix = "sasd";
-    }
     int type = d.device == DiskDevice::kCdrom    ? kRtCdrom
                : d.device == DiskDevice::kFloppy ? kRtFloppy
                                                  : kRtDisk;
@@ -274,10 +262,6 @@ class HardwareWriter {
 
   void NicItem(const Nic& n) {
     Item i;
-    if (v2_) {
-      i.element = "EthernetPortItem";
-      i.prefix = "epasd";
-    }
     std::string_view sub = NicSubtype(n);
     if (!n.mac.empty()) i.fields["Address"] = n.mac;
     i.fields["AutomaticAllocation"] = n.connected ? "true" : "false";
@@ -369,9 +353,9 @@ class HardwareWriter {
   }
 
   void Emit(const Item& i, XmlWriter& w) {
-    w.Open(i.element);
+    w.Open("Item");
     if (!i.required) w.Attr("ovf:required", "false");
-    for (const auto& [k, v] : i.fields) w.Leaf(i.prefix + ":" + k, v);
+    for (const auto& [k, v] : i.fields) w.Leaf("rasd:" + k, v);
     if (!i.cores_per_socket.empty()) {
       w.Open("vmw:CoresPerSocket").Attr("ovf:required", "false");
       w.Text(i.cores_per_socket).Close();
@@ -410,7 +394,6 @@ class HardwareWriter {
 
   const VmSpec& vm_;
   const VmPlan& plan_;
-  bool v2_;
   Diagnostics* diag_;
   std::vector<Item> items_;
   std::set<std::string> written_controllers_;
@@ -420,9 +403,9 @@ class HardwareWriter {
 
 }  // namespace
 
-void WriteVirtualHardware(const VmSpec& vm, const VmPlan& plan, int ovf_major,
-                          XmlWriter& w, Diagnostics* diag) {
-  HardwareWriter(vm, plan, ovf_major, diag).Write(w);
+void WriteVirtualHardware(const VmSpec& vm, const VmPlan& plan, XmlWriter& w,
+                          Diagnostics* diag) {
+  HardwareWriter(vm, plan, diag).Write(w);
 }
 
 }  // namespace ova2virt::ovf

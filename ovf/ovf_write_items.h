@@ -44,12 +44,14 @@ std::string_view ControllerSubtype(const Controller& c);
 std::string_view NicSubtype(const Nic& n);
 
 // Writes <VirtualHardwareSection> for `vm` (already through
-// WithOvfDefaults, so its system type and labels are set): System, Items (OVF
-// 2: Items, then EthernetPortItems, then StorageItems, as DSP8023 2.0 orders
-// them), then vmw:Config and vmw:ExtraConfig. What OVF cannot express is
-// reported in `diag`.
-void WriteVirtualHardware(const VmSpec& vm, const VmPlan& plan, int ovf_major,
-                          XmlWriter& w, Diagnostics* diag);
+// WithOvfDefaults, so its system type and labels are set): System, Items,
+// then vmw:Config and vmw:ExtraConfig. OVF 1 and OVF 2 get the same items:
+// every device is an `Item` in the RASD namespace, the one form every OVF 2
+// reader we know reads (govmomi ignores StorageItem and EthernetPortItem,
+// COT expects them in namespaces the DMTF schema does not declare; see
+// docs/ovf-mapping.md). What OVF cannot express is reported in `diag`.
+void WriteVirtualHardware(const VmSpec& vm, const VmPlan& plan, XmlWriter& w,
+                          Diagnostics* diag);
 
 }  // namespace ova2virt::ovf
 

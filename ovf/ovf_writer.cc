@@ -1,6 +1,7 @@
 #include "ovf/ovf_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -317,8 +318,7 @@ void WriteOperatingSystem(const OsInfo& given, XmlWriter& w) {
 }
 
 void WriteVirtualSystem(const VmSpec& vm, size_t index, const WritePlan& plan,
-                        const OvfWriteOptions& options, XmlWriter& w,
-                        Diagnostics* diag) {
+                        XmlWriter& w, Diagnostics* diag) {
   std::string id = !vm.id.empty()     ? vm.id
                    : !vm.name.empty() ? vm.name
                                       : "vm" + std::to_string(index + 1);
@@ -329,7 +329,7 @@ void WriteVirtualSystem(const VmSpec& vm, size_t index, const WritePlan& plan,
   WriteProducts(vm.products, w);
   WriteEulas(vm.eulas, w);
   WriteOperatingSystem(vm.os, w);
-  ovf::WriteVirtualHardware(vm, plan.vms[index], options.ovf_major, w, diag);
+  ovf::WriteVirtualHardware(vm, plan.vms[index], w, diag);
   w.Close();
   for (const Disk& d : vm.disks) {
     if (d.boot_order && diag != nullptr) {
@@ -372,6 +372,15 @@ std::string DefaultSystemType(const VmSpec& vm) {
   return modern ? "vmx-14" : "vmx-10";
 }
 
+// Memory in whole MiB, rounded up: VirtualBox's reader refuses any memory
+// unit but MB/GB (ovfreader.cpp), and vcsim reads VirtualQuantity as MiB
+// whatever the unit says; rounding up never gives a guest less.
+uint64_t MemoryAsWritten(uint64_t bytes) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  if (bytes % kMiB == 0 || bytes > UINT64_MAX - kMiB) return bytes;
+  return (bytes / kMiB + 1) * kMiB;
+}
+
 std::string DefaultLabel(const Disk& d) {
   switch (d.device) {
     case DiskDevice::kCdrom:
@@ -411,6 +420,7 @@ ApplianceSpec WithOvfDefaults(const ApplianceSpec& appliance) {
     if (vm.name.empty()) vm.name = vm.id;
     if (vm.info.empty()) vm.info = "A virtual machine";
     if (vm.system_type.empty()) vm.system_type = DefaultSystemType(vm);
+    if (vm.memory_bytes) vm.memory_bytes = MemoryAsWritten(*vm.memory_bytes);
     CompleteOsInfo(&vm.os);
     if (!vm.os.cim_id) {
       vm.os.cim_id = 1;  // CIM "Other"
@@ -470,6 +480,18 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
                                         const OvfWriteOptions& options,
                                         Diagnostics* diag) {
   const ApplianceSpec a = WithOvfDefaults(input);
+  for (const VmSpec& vm : input.systems) {
+    if (vm.memory_bytes && diag != nullptr &&
+        MemoryAsWritten(*vm.memory_bytes) != *vm.memory_bytes) {
+      diag->Warn("ovf.memory-rounded",
+                 "virtual system " + Quote(vm.name.empty() ? vm.id : vm.name),
+                 std::to_string(*vm.memory_bytes) +
+                     " bytes of memory are "
+                     "written as " +
+                     std::to_string(MemoryAsWritten(*vm.memory_bytes) >> 20) +
+                     " MiB: VMware and VirtualBox read memory in whole MiB");
+    }
+  }
   if (options.ovf_major != 1 && options.ovf_major != 2) {
     return UsageError("ovf version " + std::to_string(options.ovf_major) +
                       " cannot be written; choose 1 or 2");
@@ -479,20 +501,25 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
   std::string_view ns = v2 ? ovf::kOvf2Ns : ovf::kOvf1Ns;
   XmlWriter w;
   w.Comment("written by ova2virt");
-  w.Open("Envelope").Attr("xmlns", ns).Attr("xmlns:cim", ovf::kCimNs);
-  if (v2) w.Attr("xmlns:epasd", ovf::kEpasdNs);
-  w.Attr("xmlns:ovf", ns).Attr("xmlns:rasd", ovf::kRasdNs);
-  if (v2) w.Attr("xmlns:sasd", ovf::kSasdNs);
-  w.Attr("xmlns:vbox", ovf::kVboxNs)
+  w.Open("Envelope")
+      .Attr("xmlns", ns)
+      .Attr("xmlns:cim", ovf::kCimNs)
+      .Attr("xmlns:ovf", ns)
+      .Attr("xmlns:rasd", ovf::kRasdNs)
+      .Attr("xmlns:vbox", ovf::kVboxNs)
       .Attr("xmlns:vmw", ovf::kVmwNs)
       .Attr("xmlns:vssd", ovf::kVssdNs)
       .Attr("xmlns:xsi", ovf::kXsiNs);
+  // The version the descriptor follows, as VirtualBox states it; readers
+  // (ours, VirtualBox's) show it, and the schema lets any attribute stand
+  // on the Envelope.
+  w.Attr("ovf:version", ovf::WrittenOvfVersion(options.ovf_major));
   WriteReferences(plan, w);
   WriteDiskSection(plan, w);
   WriteNetworkSection(a, w, diag);
   WriteDeploymentOptions(a, w);
   if (!NeedsCollection(a)) {
-    WriteVirtualSystem(a.systems.front(), 0, plan, options, w, diag);
+    WriteVirtualSystem(a.systems.front(), 0, plan, w, diag);
   } else {
     std::string id = a.name.empty() ? "collection" : a.name;
     w.Open("VirtualSystemCollection").Attr("ovf:id", id);
@@ -503,7 +530,7 @@ Result<std::string> FormatOvfDescriptor(const ApplianceSpec& input,
     WriteProducts(a.products, w);
     WriteEulas(a.eulas, w);
     for (size_t i = 0; i < a.systems.size(); ++i) {
-      WriteVirtualSystem(a.systems[i], i, plan, options, w, diag);
+      WriteVirtualSystem(a.systems[i], i, plan, w, diag);
     }
     w.Close();
   }

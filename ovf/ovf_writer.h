@@ -19,7 +19,8 @@ struct OvfWriteOptions {
 // OVF needs a value, the defaults filled in (vssd:VirtualSystemType vmx-10,
 // or vmx-14 with NVMe, secure boot or a vTPM; the OS names the OS table
 // maps to, CIM "Other" without one; Info texts; device labels; the applied
-// deployment option as the default). Reading a written descriptor gives
+// deployment option as the default; memory rounded up to whole MiB, the
+// only unit VirtualBox and govmomi read). Reading a written descriptor gives
 // back exactly this model, less what OVF cannot hold (unknown items and
 // sections, boot order; see docs/ovf-mapping.md).
 ApplianceSpec WithOvfDefaults(const ApplianceSpec& appliance);

@@ -10,6 +10,7 @@
 #include "core/checked_math.h"
 #include "core/file.h"
 #include "ova/ova_writer.h"
+#include "ovf/ovf_format.h"
 #include "ovf/ovf_writer.h"
 #include "pipeline/export_package.h"
 #include "virtdriver/connection.h"
@@ -417,6 +418,10 @@ class Exporter {
 };
 
 }  // namespace
+
+std::string_view OvfVersionName(int ovf_version) {
+  return ovf::WrittenOvfVersion(ovf_version);
+}
 
 std::string ExportPackageStem(std::string_view name) {
   // hrefs must be plain URIs, and the files must unpack on any system.

@@ -105,6 +105,10 @@ Result<ExportReport> ExportDomain(Connection& conn,
 // the default output is this plus ".ova".
 std::string ExportPackageStem(std::string_view name);
 
+// How --ovf-version N is named to users: the ovf:version the descriptor
+// states ("1.1", "2.0"), as `inspect` shows it.
+std::string_view OvfVersionName(int ovf_version);
+
 }  // namespace ova2virt
 
 #endif  // OVA2VIRT_PIPELINE_EXPORT_H_

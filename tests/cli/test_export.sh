@@ -359,6 +359,23 @@ expect_rc 2 "-o with an .ovf name"
 expect_err_contains "--ovf-dir" "-o with an .ovf name"
 run export -c "$URI" bios -o "$od/x.ova" --ovf-dir "$od/d"
 expect_rc 2 "-o and --ovf-dir"
+# One name per OVF version (issue 13): what export --help, the export's
+# summary, inspect (text and JSON) and the man page call it.
+run export --help
+expect_out_contains "1 (OVF 1.1" "--help names OVF 1.1"
+expect_out_contains "2 (OVF 2.0)" "--help names OVF 2.0"
+for v in 1 2; do
+    name=$([ "$v" = 2 ] && echo 2.0 || echo 1.1)
+    run export -c "$URI" bios -o "$od/named-$v.ova" --ovf-version "$v"
+    expect_out_contains "(OVF $name, SHA256 manifest)" "export summary says OVF $name"
+    run inspect "$od/named-$v.ova"
+    expect_out_contains "(OVF $name)" "inspect says OVF $name"
+    run inspect --json "$od/named-$v.ova"
+    checks=$((checks + 2))
+    [ "$(json_get 'd["ovf_version"]')" = "$name" ] || fail "inspect --json: $out"
+    grep -q "OVF $name" "$SRC/docs/ova2virt.1" || fail "the man page does not name OVF $name"
+done
+rm -f "$od"/named-*.ova
 run export -c "$URI" bios --ovf-version 3
 expect_rc 2 "--ovf-version 3"
 run export -c "$URI" bios --digest md5
