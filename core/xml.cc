@@ -5,6 +5,8 @@
 #include <map>
 #include <pugixml.hpp>
 
+#include "core/utf8.h"
+
 namespace ova2virt {
 namespace {
 
@@ -289,11 +291,98 @@ std::optional<std::string> XmlElement::ChildText(
 
 std::string XmlElement::Where() const { return Loc({line, column}); }
 
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The encoding an 8-bit document's XML declaration names ("" when it names
+// none, or has no declaration).
+std::string DeclaredEncoding(std::string_view text) {
+  if (text.substr(0, 5) != "<?xml") return {};
+  std::string_view decl = text.substr(0, text.find("?>"));
+  size_t at = decl.find("encoding");
+  if (at == std::string_view::npos) return {};
+  size_t eq = decl.find('=', at);
+  if (eq == std::string_view::npos) return {};
+  size_t open = decl.find_first_of("\"'", eq);
+  if (open == std::string_view::npos) return {};
+  size_t close = decl.find(decl[open], open + 1);
+  if (close == std::string_view::npos) return {};
+  return std::string(decl.substr(open + 1, close - open - 1));
+}
+
+// The document as UTF-8, for pugixml to read as UTF-8 (its own detection
+// converts UTF-16/32 and Latin-1 but reads every other declared encoding
+// as UTF-8, and never checks that UTF-8 is well-formed). UTF-16 and UTF-32
+// are recognised by their byte order mark or by how "<?" is spelled
+// (XML 1.0, appendix F.1); an 8-bit document is converted from the
+// encoding its declaration names (iconv), or checked as UTF-8. Sets
+// *converted when the text changed; kCorrupt for invalid text,
+// kUnsupported for an encoding the C library does not know.
+Status DecodeDocument(std::string_view text, std::optional<std::string>* out) {
+  auto starts = [&](std::string_view p) {
+    return text.substr(0, p.size()) == p;
+  };
+  using namespace std::string_view_literals;
+  struct Wide {
+    std::string_view prefix;
+    const char* encoding;
+    size_t bom;
+  };
+  static constexpr Wide kWide[] = {
+      {"\x00\x00\xFE\xFF"sv, "UTF-32BE", 4},
+      {"\xFF\xFE\x00\x00"sv, "UTF-32LE", 4},
+      {"\xFE\xFF"sv, "UTF-16BE", 2},
+      {"\xFF\xFE"sv, "UTF-16LE", 2},
+      {"\x00\x00\x00<"sv, "UTF-32BE", 0},
+      {"<\x00\x00\x00"sv, "UTF-32LE", 0},
+      {"\x00<\x00?"sv, "UTF-16BE", 0},
+      {"<\x00?\x00"sv, "UTF-16LE", 0},
+  };
+  for (const Wide& w : kWide) {
+    if (!starts(w.prefix)) continue;
+    ASSIGN_OR_RETURN(*out, ConvertToUtf8(text.substr(w.bom), w.encoding));
+    return OkStatus();
+  }
+  if (starts("\xEF\xBB\xBF")) return CheckUtf8(text);
+  std::string declared = DeclaredEncoding(text);
+  if (declared.empty() || IsUtf8EncodingName(declared)) return CheckUtf8(text);
+  std::string lower = Lower(declared);
+  if (lower.rfind("utf-16", 0) == 0 || lower.rfind("utf-32", 0) == 0 ||
+      lower.rfind("ucs", 0) == 0) {
+    // A wide encoding declared over 8-bit bytes (XenServer labels its ASCII
+    // descriptors "utf-16"): the bytes are read as what they are, UTF-8
+    // (the OVF reader warns, ovf.encoding-mismatch).
+    return CheckUtf8(text);
+  }
+  ASSIGN_OR_RETURN(*out, ConvertToUtf8(text, declared));
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<XmlElement> ParseXml(std::string_view text, const XmlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return CorruptError("xml document of " + std::to_string(text.size()) +
                         " bytes exceeds the limit of " +
                         std::to_string(limits.max_bytes));
+  }
+  std::optional<std::string> converted;
+  RETURN_IF_ERROR(DecodeDocument(text, &converted));
+  if (converted) {
+    if (converted->size() > limits.max_bytes) {
+      return CorruptError("xml document of " +
+                          std::to_string(converted->size()) +
+                          " bytes (as UTF-8) exceeds the limit of " +
+                          std::to_string(limits.max_bytes));
+    }
+    text = *converted;
   }
   LineIndex index(text);
   RETURN_IF_ERROR(PrescanXml(text, limits, index));
@@ -303,7 +392,7 @@ Result<XmlElement> ParseXml(std::string_view text, const XmlLimits& limits) {
   // references, so nothing external is ever read.
   unsigned flags = pugi::parse_default | pugi::parse_doctype;
   pugi::xml_parse_result r =
-      doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_auto);
+      doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_utf8);
   if (!r) {
     return CorruptError(Loc(index.At(r.offset)) +
                         ": malformed xml: " + r.description());

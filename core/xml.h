@@ -74,6 +74,12 @@ struct XmlLimits {
 
 // Parses a whole document. kCorrupt for malformed XML ("line L, column C:
 // ..."), a DOCTYPE, or a limit exceeded. The caller adds the file name.
+// Text is UTF-8 (checked: "line L, column C: invalid UTF-8: ..."), UTF-16
+// or UTF-32 (byte order mark or "<?" spelled in wide characters), or the
+// encoding the XML declaration names, converted with iconv (kUnsupported
+// for one the C library does not know; a 16- or 32-bit one declared over
+// 8-bit bytes, as XenServer writes, is read as UTF-8); every string in the
+// tree is UTF-8.
 Result<XmlElement> ParseXml(std::string_view text,
                             const XmlLimits& limits = XmlLimits());
 

@@ -139,5 +139,84 @@ TEST_CASE("xml: the writer escapes and round-trips") {
   CHECK(back->ChildText("", "t") == "x < y & z");
 }
 
+TEST_CASE("xml: invalid UTF-8 is refused with line and column") {
+  auto r = ParseXml("<?xml version=\"1.0\"?>\n<a>\n  <n>bad\xC0\xAF</n>\n</a>");
+  REQUIRE(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message() ==
+        "line 3, column 9: invalid UTF-8: overlong encoding (bytes 0xc0 "
+        "0xaf)");
+  // In an attribute, a surrogate; declared UTF-8 is checked the same way.
+  auto s =
+      ParseXml("<?xml version='1.0' encoding='utf-8'?><a n=\"\xED\xA0\x80\"/>");
+  CHECK(s.status().message().find("surrogate U+D800") != std::string::npos);
+  auto t = ParseXml("<a>\xF4\x90\x80\x80</a>");
+  CHECK(t.status().message().find("above U+10FFFF") != std::string::npos);
+  // With a UTF-8 byte order mark.
+  auto bom = ParseXml("\xEF\xBB\xBF<a>caf\xC3\xA9</a>");
+  REQUIRE_OK(bom);
+  CHECK(bom->text == "caf\xC3\xA9");
+  CHECK(ParseXml("\xEF\xBB\xBF<a>\xFF</a>").status().code() ==
+        ErrorCode::kCorrupt);
+}
+
+TEST_CASE("xml: a declared 8-bit encoding is converted to UTF-8") {
+  auto r = ParseXml(
+      "<?xml version=\"1.0\" encoding=\"windows-1252\"?><a n=\"\xE9\">\x80"
+      "</a>");
+  REQUIRE_OK(r);
+  CHECK(r->Attribute("", "n") == "\xC3\xA9");
+  CHECK(r->text == "\xE2\x82\xAC");
+  // pugixml alone would convert Latin-1 too: converted once, not twice.
+  auto l = ParseXml("<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE9</a>");
+  REQUIRE_OK(l);
+  CHECK(l->text == "\xC3\xA9");
+  auto undefined = ParseXml(
+      "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<a>\x81</a>");
+  CHECK(undefined.status().message() ==
+        "line 2, column 4: invalid WINDOWS-1252: byte 0x81 at byte 49 is not "
+        "a character");
+  auto unknown =
+      ParseXml("<?xml version=\"1.0\" encoding=\"x-nonesuch\"?><a/>");
+  CHECK(unknown.status().code() == ErrorCode::kUnsupported);
+}
+
+TEST_CASE("xml: UTF-16 by byte order mark or by its spelling of '<?'") {
+  auto widen = [](std::string_view ascii, bool big_endian) {
+    std::string out;
+    for (char c : ascii) {
+      if (big_endian) out.push_back('\0');
+      out.push_back(c);
+      if (!big_endian) out.push_back('\0');
+    }
+    return out;
+  };
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a n=\"x\">hi</a>";
+  for (bool be : {false, true}) {
+    for (bool bom : {false, true}) {
+      std::string text = widen(doc, be);
+      if (bom)
+        text = (be ? std::string("\xFE\xFF") : std::string("\xFF\xFE")) + text;
+      auto r = ParseXml(text);
+      REQUIRE_OK(r);
+      CHECK(r->text == "hi");
+      CHECK(r->Attribute("", "n") == "x");
+    }
+  }
+  // A lone surrogate in UTF-16 is invalid too.
+  std::string lone =
+      widen("<a>", false) + std::string("\x00\xD8", 2) + widen("</a>", false);
+  CHECK(ParseXml("\xFF\xFE" + lone).status().code() == ErrorCode::kCorrupt);
+  // Declared UTF-16 but written in single bytes (XenServer): read as the
+  // UTF-8 it is, and checked as such.
+  auto liar =
+      ParseXml("<?xml version=\"1.0\" encoding=\"utf-16\"?><a>\xC3\xA9</a>");
+  REQUIRE_OK(liar);
+  CHECK(liar->text == "\xC3\xA9");
+  CHECK(ParseXml("<?xml version=\"1.0\" encoding=\"utf-16\"?><a>\xE9</a>")
+            .status()
+            .code() == ErrorCode::kCorrupt);
+}
+
 }  // namespace
 }  // namespace ova2virt

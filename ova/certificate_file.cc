@@ -1,5 +1,6 @@
 #include "ova/certificate_file.h"
 
+#include "core/utf8.h"
 #include "ova/manifest.h"
 
 namespace ova2virt {
@@ -11,6 +12,10 @@ constexpr size_t kMaxSignatureHex = 4096;
 }  // namespace
 
 Result<CertificateFile> ParseCertificateFile(std::string_view text) {
+  // A text file: the signature line names the manifest (UTF-8), the PEM
+  // blocks are ASCII. Checked with any byte order mark (columns count from
+  // the file's first byte), which then goes.
+  RETURN_IF_ERROR(CheckUtf8(text));
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   // The signature line is the first line that is not blank.
   std::string_view line;

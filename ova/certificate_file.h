@@ -31,7 +31,8 @@ struct CertificateFile {
 
 // Parses a `.cert` text. kCorrupt for a missing or malformed signature line
 // ("signature line: ..."), a signature that is not hexadecimal, or no (or a
-// malformed) certificate; kUnsupported for a digest other than SHA1, SHA256
+// malformed) certificate, or text that is not UTF-8 ("line L, column C:
+// invalid UTF-8: ..."); kUnsupported for a digest other than SHA1, SHA256
 // and SHA512.
 Result<CertificateFile> ParseCertificateFile(std::string_view text);
 

@@ -65,5 +65,12 @@ TEST_CASE("certificate file: malformed files say what is wrong") {
   }
 }
 
+TEST_CASE("certificate file: text that is not UTF-8 is corrupt") {
+  auto r = ParseCertificateFile("SHA256(a\xFE.mf)= 00ff\n");
+  REQUIRE(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message() ==
+        "line 1, column 9: invalid UTF-8: byte 0xfe never appears in UTF-8");
+}
+
 }  // namespace
 }  // namespace ova2virt

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
 #include "ova/member_name.h"
 
 namespace ova2virt {
@@ -48,7 +49,10 @@ bool SplitDigestLine(std::string_view line, std::string_view* algorithm,
 }
 
 Result<Manifest> ParseManifest(std::string_view text) {
-  // A UTF-8 byte order mark from an editor.
+  // Names are UTF-8 (a manifest is a text file); hex and algorithm names
+  // ASCII. Checked with any byte order mark, so that columns count from
+  // the file's first byte; the mark (from an editor) then goes.
+  RETURN_IF_ERROR(CheckUtf8(text));
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   Manifest manifest;
   int line_number = 0;

@@ -40,8 +40,9 @@ struct Manifest {
 // Parses manifest text. kCorrupt "line N: WHY" for a line that is not an
 // entry, a digest of the wrong length or with non-hex characters, or a name
 // that is unsafe (ValidateMemberName); kUnsupported "line N: digest
-// algorithm 'MD5' is not supported". An empty (or all-blank) manifest parses
-// to no entries.
+// algorithm 'MD5' is not supported"; kCorrupt "line L, column C: invalid
+// UTF-8: ..." for text that is not UTF-8. An empty (or all-blank) manifest
+// parses to no entries.
 Result<Manifest> ParseManifest(std::string_view text);
 
 // One line as ovftool writes it: "SHA256(name)= hex\n".

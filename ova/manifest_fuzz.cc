@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/utf8.h"
 #include "ova/certificate_file.h"
 #include "ova/manifest.h"
 #include "ova/member_name.h"
@@ -17,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& e : manifest->entries) {
       // Every name a manifest yields is a safe member name.
       if (!ova2virt::ValidateMemberName(e.name).ok()) __builtin_trap();
+      // ... and UTF-8.
+      if (!ova2virt::CheckUtf8(e.name).ok()) __builtin_trap();
     }
   }
   (void)ova2virt::ParseCertificateFile(text);

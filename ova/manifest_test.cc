@@ -102,5 +102,17 @@ TEST_CASE("manifest: lines format as ovftool writes them") {
   CHECK(back->entries[0].name == "a (b).ovf");
 }
 
+TEST_CASE("manifest: a line in invalid UTF-8 is corrupt, with its column") {
+  const std::string digest(64, 'a');
+  auto r = ParseManifest("SHA256(a.ovf)= " + digest +
+                         "\nSHA256(d\xE2\x82.vmdk)= " + digest + "\n");
+  REQUIRE(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message() ==
+        "line 2, column 9: invalid UTF-8: sequence cut short (bytes 0xe2 0x82 "
+        "then 0x2e)");
+  // Valid UTF-8 names are fine, with or without a byte order mark.
+  CHECK_OK(ParseManifest("\xEF\xBB\xBFSHA256(caf\xC3\xA9.vmdk)= " + digest));
+}
+
 }  // namespace
 }  // namespace ova2virt

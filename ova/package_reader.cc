@@ -515,9 +515,6 @@ Result<VerificationReport> PackageReader::Finish(const VerifyOptions& options) {
     return CorruptError("no ovf descriptor (.ovf " +
                         std::string(s.source->noun()) + ") in the package");
   }
-  if (!s.options.hash) {
-    return FailedError("the package was read without computing digests");
-  }
   if (s.manifest && BaseName(s.manifest_name) != BaseName(s.descriptor_name)) {
     s.warnings.Warn("ova.manifest-name", s.manifest_name,
                     "the manifest's name does not match the descriptor's " +
@@ -534,6 +531,7 @@ Result<VerificationReport> PackageReader::Finish(const VerifyOptions& options) {
   in.certificate_name = s.certificate_name;
   in.referenced = s.expected;
   in.noun = std::string(s.source->noun());
+  in.digests_computed = s.options.hash;
   VerificationReport report = BuildVerificationReport(in, options);
   Diagnostics all = s.warnings;
   all.Append(report.warnings);

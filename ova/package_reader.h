@@ -63,8 +63,11 @@ class PackageReader {
     // The reader reads these members itself, into memory.
     size_t max_descriptor_bytes = 32u << 20;
     size_t max_manifest_bytes = 4u << 20;  // manifest and certificate
-    // False: compute no digests (listing only; Finish() then fails). Members
-    // nobody reads are skipped by seeking where the input allows.
+    // False: compute no digests (members nobody reads are skipped by seeking
+    // where the input allows); Finish() then checks everything but the
+    // digests of members other than the descriptor, manifest and
+    // certificate (those are read and hashed anyway), which it reports as
+    // FileStatus::kUnchecked.
     bool hash = true;
     // Seekable uncompressed tar whose manifest comes after the data: find
     // the manifest first by skipping from header to header, so each member
@@ -124,7 +127,8 @@ class PackageReader {
   Status ExpectFiles(const std::vector<std::string>& hrefs);
 
   // Reads to the end (if the caller stopped early), then checks every digest
-  // against the manifest and the signature against the certificate.
+  // against the manifest (see Options::hash) and the signature against the
+  // certificate.
   // kCorrupt when the package holds no descriptor; a failed check is not an
   // error here but in the report (report.ToStatus()).
   Result<VerificationReport> Finish(const VerifyOptions& options);

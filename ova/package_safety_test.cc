@@ -281,7 +281,13 @@ TEST_CASE("safety: hostile manifests") {
   garbage.File(app.ovf_name(), app.Descriptor());
   garbage.File(app.mf_name(), std::string("\x89PNG\r\n", 6));
   ExpectBoth(dir, garbage.Build(),
-             "member 'app.mf': line 1: not a manifest entry: '\x89PNG'");
+             "member 'app.mf': line 1, column 1: invalid UTF-8: 0x89 is a "
+             "continuation byte with no lead byte");
+  TarBuilder text;
+  text.File(app.ovf_name(), app.Descriptor());
+  text.File(app.mf_name(), "PNG\r\n");
+  ExpectBoth(dir, text.Build(),
+             "member 'app.mf': line 1: not a manifest entry: 'PNG'");
 }
 
 TEST_CASE("safety: reading never writes") {

@@ -32,6 +32,8 @@ std::string_view FileStatusName(FileStatus status) {
       return "not-listed";
     case FileStatus::kMissing:
       return "missing";
+    case FileStatus::kUnchecked:
+      return "unchecked";
   }
   return "missing";
 }
@@ -195,6 +197,10 @@ VerificationReport BuildVerificationReport(const VerificationInput& in,
         if (signed_package) what += ", and the signature does not cover it";
         report.warnings.Warn("manifest.not-listed", m.name, what);
       }
+    } else if (m.digests.empty() && !in.digests_computed) {
+      check.status = FileStatus::kUnchecked;
+      check.algorithm = entries.front()->algorithm;
+      check.expected = entries.front()->digest;
     } else {
       check.status = FileStatus::kOk;
       check.algorithm = entries.front()->algorithm;

@@ -37,9 +37,10 @@ enum class FileStatus {
   kMismatch,   // listed, and a digest differs
   kNotListed,  // present, but the manifest does not list it (or no manifest)
   kMissing,    // listed in the manifest or referenced, but not in the package
+  kUnchecked,  // listed, but read without computing digests (a dry run)
 };
 
-// "ok", "mismatch", "not-listed", "missing".
+// "ok", "mismatch", "not-listed", "missing", "unchecked".
 std::string_view FileStatusName(FileStatus status);
 
 struct FileCheck {
@@ -115,6 +116,9 @@ struct VerificationInput {
   std::string certificate_name;
   std::vector<std::string> referenced;  // member names, in order
   std::string noun = "member";
+  // False when members were skipped rather than hashed: a listed member
+  // with no digests is then kUnchecked, not a mismatch.
+  bool digests_computed = true;
 };
 
 // Compares, verifies, and explains. Never fails: every problem lands in the

@@ -130,5 +130,30 @@ TEST_CASE("ovf reader: empty input is corrupt, not a crash") {
   }
 }
 
+TEST_CASE("ovf reader: a VM name in invalid UTF-8 is refused at parse time") {
+  const std::string good =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
+      "    xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\">\n"
+      "  <References/>\n"
+      "  <VirtualSystem ovf:id=\"NAME\"><Info>x</Info>"
+      "<Name>NAME</Name></VirtualSystem>\n"
+      "</Envelope>\n";
+  Diagnostics diag;
+  std::string bad = good;
+  bad.replace(bad.find("NAME"), 4, "vm\xFF");
+  auto r = ParseOvfDescriptor(bad, {}, &diag);
+  REQUIRE(r.status().code() == ErrorCode::kCorrupt);
+  CHECK(r.status().message() ==
+        "line 5, column 28: invalid UTF-8: byte 0xff never appears in "
+        "UTF-8");
+  // The same descriptor declared as windows-1252 is read, converted.
+  std::string declared = bad;
+  declared.replace(declared.find("UTF-8"), 5, "windows-1252");
+  auto ok = ParseOvfDescriptor(declared, {}, &diag);
+  REQUIRE_OK(ok);
+  CHECK(ok->systems[0].id == "vm\xC3\xBF");
+}
+
 }  // namespace
 }  // namespace ova2virt

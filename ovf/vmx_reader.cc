@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/utf8.h"
 #include "ovf/os_table.h"
 #include "ovf/ovf_format.h"
 #include "ovf/units.h"
@@ -59,6 +60,26 @@ std::string DecodeValue(std::string_view v) {
   return out;
 }
 
+// The value of the `.encoding` key, read before the text is known to be
+// UTF-8 (the key and its value are ASCII in every encoding VMware writes);
+// "" when there is none.
+std::string DeclaredEncoding(std::string_view text) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = Trim(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (Lower(Trim(line.substr(0, eq))) != ".encoding") continue;
+    std::string_view value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return std::string(value);
+  }
+  return {};
+}
+
 struct Entry {
   std::string key;  // as written
   std::string value;
@@ -97,6 +118,17 @@ class VmxReader {
                           " bytes exceeds the limit of " +
                           std::to_string(kMaxVmxBytes));
     }
+    // The file is UTF-8 unless `.encoding` names another encoding
+    // (VMware Workstation on Windows wrote "windows-1252"; Japanese hosts
+    // "Shift_JIS"): converted, so every value below is UTF-8.
+    std::string converted;
+    std::string encoding = DeclaredEncoding(text);
+    if (!encoding.empty() && !IsUtf8EncodingName(encoding)) {
+      ASSIGN_OR_RETURN(converted, ConvertToUtf8(text, encoding));
+      text = converted;
+    } else {
+      RETURN_IF_ERROR(CheckUtf8(text));
+    }
     int line_no = 0;
     size_t bad = 0;
     while (!text.empty()) {
@@ -123,14 +155,23 @@ class VmxReader {
         return CorruptError("vmx file has more than " +
                             std::to_string(kMaxEntries) + " entries");
       }
+      std::string decoded = DecodeValue(value);
+      // |XX escapes can spell any byte.
+      if (Status u = CheckUtf8(decoded); !u.ok()) {
+        std::string why = u.message();
+        why = why.substr(why.find("invalid UTF-8"));
+        return CorruptError("line " + std::to_string(line_no) +
+                            ": the value of " + Quote(key) +
+                            ", its |XX escapes decoded, is " + why);
+      }
       std::string lower = Lower(key);
       // A key given twice: the last one counts, as in VMware.
       auto it = index_.find(lower);
       if (it != index_.end()) {
-        entries_[it->second] = {std::string(key), DecodeValue(value), line_no};
+        entries_[it->second] = {std::string(key), std::move(decoded), line_no};
       } else {
         index_[lower] = entries_.size();
-        entries_.push_back({std::string(key), DecodeValue(value), line_no});
+        entries_.push_back({std::string(key), std::move(decoded), line_no});
       }
     }
     if (entries_.empty()) {

@@ -83,12 +83,17 @@ cat >plans/fleet.json <<'EOF'
 }
 EOF
 
-# A dry run checks and decides, and writes nothing at all.
+# A dry run checks and decides, and writes nothing at all. It checks each
+# package as the import would but for the disk bytes, so the package whose
+# disk is missing fails already, as `import --dry-run` does (issue 13.3).
 run batch --dry-run --json plans/fleet.json
-expect_rc 0 "dry run"
+expect_rc 1 "dry run"
 [ "$(json_get "[i['status'] for i in d['items']]")" = \
-    "['would-run', 'would-run', 'would-run', 'would-run']" ] ||
+    "['would-run', 'failed', 'would-run', 'would-run']" ] ||
     fail "dry run statuses: $out"
+item_field broken "['error']['message']" |
+    grep -q "member 'testserver-disk1.vmdk' is referenced by the descriptor but missing" ||
+    fail "dry run: the missing disk is named: $(item_field broken "['error']")"
 [ "$(item_field vbox2 "['plan'] != ''")" = True ] || fail "dry run: the plan"
 [ -z "$(ls out)" ] || fail "dry run wrote $(ls out)"
 [ ! -e plans/fleet.state.json ] || fail "dry run wrote the state"

@@ -80,7 +80,22 @@ checks=$((checks + 4))
 expect_empty "dry run --json"
 
 # --- collections: one domain per VirtualSystem, --vsys chooses ----------
-vsc="$CORPUS/ovf/govmomi_dmtf-dsp0243-2.1.1-example3_vsc.ovf"
+# A dry run refuses a package whose referenced files are missing, as the
+# import does; the corpus descriptors come alone, so each gets a folder
+# with (empty: a dry run reads no disk bytes) files for what it references.
+with_files() {  # with_files DESCRIPTOR: prints the copy's path
+    d="$T/pkg-$(basename "$1" .ovf)"
+    mkdir -p "$d"
+    cp "$1" "$d/"
+    python3 - "$1" "$d" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for href in set(re.findall(r'<File [^>]*href="([^"/]+)"', text)):
+    open(f"{sys.argv[2]}/{href}", "wb").close()
+EOF
+    echo "$d/$(basename "$1")"
+}
+vsc=$(with_files "$CORPUS/ovf/govmomi_dmtf-dsp0243-2.1.1-example3_vsc.ovf")
 imp --dry-run --json "$vsc"
 expect_rc 0 "dry run of a collection"
 [ "$(json_get '[x["name"] for x in d["domains"]]')" = "['Virtual Appliance One', 'Virtual Appliance Two']" ] ||
@@ -92,7 +107,7 @@ expect_rc 0 "--vsys 1"
 imp --dry-run --name one "$vsc"
 expect_rc 2 "--name with a collection needs --vsys"
 # Two systems sharing one disk file: each alone, with --vsys.
-shared="$CORPUS/ovf/govmomi_ImportOvf2014_complete_vsc.ovf"
+shared=$(with_files "$CORPUS/ovf/govmomi_ImportOvf2014_complete_vsc.ovf")
 imp --dry-run "$shared"
 expect_rc 4 "systems sharing a disk file"
 expect_err_contains "--vsys" "suggests --vsys"
@@ -153,6 +168,70 @@ expect_err_contains "digest mismatch" "a flipped byte is a digest mismatch"
 imp --no-verify -q "$T/flip-end.ova"
 expect_rc 0 "--no-verify imports anyway"
 rm -f "$st"/*
+
+# --- a dry run refuses what the import refuses at the package level ------
+# (issue 13.3): a symlink member after the disks, a referenced member
+# missing, an archive cut short; same exit status, same error line, from a
+# file and from a pipe. And a descriptor in invalid UTF-8 (issue 13.4):
+# exit 3 at parse time with line and column, before any disk is copied.
+python3 - "$ova" "$T" <<'EOF'
+import io, re, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def write(name, items, extra=()):
+    with tarfile.open(f"{out}/{name}", "w", format=tarfile.USTAR_FORMAT) as t:
+        for m, data in items:
+            m.size = len(data)
+            t.addfile(m, io.BytesIO(data))
+        for m in extra:
+            t.addfile(m)
+link = tarfile.TarInfo("evil")
+link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+write("symlink-member.ova", members, [link])
+write("missing-disk.ova",
+      [(m, d) for m, d in members if not m.name.endswith(".vmdk")])
+def bad_name(m, d):
+    if not m.name.endswith(".ovf"):
+        return d
+    return re.sub(rb"<Name>[^<]*</Name>", b"<Name>sample\xc0\xaf</Name>", d,
+                  count=1)
+write("bad-utf8.ova", [(m, bad_name(m, d)) for m, d in members
+                       if not m.name.endswith(".mf")])
+with open(f"{out}/symlink-member.ova", "rb") as f:
+    data = f.read()
+with open(f"{out}/cut-short.ova", "wb") as f:
+    f.write(data[: len(data) * 2 // 3])
+EOF
+for f in symlink-member missing-disk cut-short bad-utf8; do
+    imp "$T/$f.ova"
+    expect_rc 3 "import $f"
+    import_err=$err
+    imp --dry-run "$T/$f.ova"
+    expect_rc 3 "import --dry-run $f"
+    expect_one_line_error "import --dry-run $f"
+    checks=$((checks + 1))
+    [ "$err" = "$import_err" ] ||
+        fail "dry run and import refuse $f differently: '$err' vs '$import_err'"
+    expect_empty "import --dry-run $f"
+done
+imp --dry-run "$T/symlink-member.ova"
+expect_err_contains "member 'evil': symbolic link to '/etc/shadow'" \
+    "the dry run names the link"
+"$OVA2VIRT" import --dry-run -c test:///default --storage-dir "$st" \
+    --network '*=user' - <"$T/symlink-member.ova" >/dev/null 2>"$T/pipe.err"
+rc=$?
+checks=$((checks + 2))
+[ $rc -eq 3 ] || fail "dry run of a symlink member from a pipe: exit $rc"
+grep -q "symbolic link" "$T/pipe.err" || fail "the piped dry run names the link"
+imp --dry-run "$T/missing-disk.ova"
+expect_err_contains "is listed in the manifest but missing" \
+    "the dry run finds the missing disk"
+imp --dry-run "$T/bad-utf8.ova"
+expect_err_contains "member 'ova2virt-sample-bios.ovf': line" "names the descriptor"
+expect_err_contains "invalid UTF-8: overlong encoding (bytes 0xc0 0xaf)" \
+    "says what is wrong"
+expect_empty "dry runs"
 
 # --- every corpus OVA: the ones that verify import; the others leave nothing
 for f in "$CORPUS"/ova/*.ova; do

@@ -111,13 +111,12 @@ class Suite(DiskCases):
     # -- tar members ----------------------------------------------------
 
     def tar_cases(self):
-        """Hostile members. `import --dry-run` plans from the descriptor
-        alone, so a member after it is not its business (it may accept
-        the package); the '-first' variants put the member before the
-        descriptor, where every command meets it."""
+        """Hostile members, after the descriptor. `import --dry-run` walks
+        every tar header as the import does (skipping the data), so it
+        refuses them too, alike; the '-first' variants put the member
+        before the descriptor, where every command meets it first."""
         good = appliance_members(disk=self.vmdk, capacity=self.capacity)
-        after = dict(refuse=[c for c in PACKAGE_READERS if c != "dry-run"],
-                     accept=["dry-run"])
+        after = dict(refuse=PACKAGE_READERS)
         self.ova("control-valid", good, refuse=[], expect="",
                  succeed=PACKAGE_READERS)
         deep = "../" * 12 + "tmp/" + VICTIM + "-traversal"
@@ -206,10 +205,11 @@ class Suite(DiskCases):
         gz = bytearray(gzip.compress(tar_bytes(good), mtime=0))
         gz[len(gz) // 2] ^= 0xff
         # (Through a pipe the descriptor comes out of the damaged stream
-        # first, and its garbled XML is what fails.)
+        # first, and its garbled text -- not UTF-8, or not XML -- is what
+        # fails.)
         self.ova("gzip-damaged", [], raw_bytes=bytes(gz),
                  expect="(gzip|inflate|deflate|crc|damaged|corrupt|"
-                 "malformed xml)")
+                 "malformed xml|invalid UTF-8)")
         # Hostile members before the descriptor: every command meets them.
         for label, member in (
                 ("traversal", Member(deep, b"pwned")),
@@ -249,13 +249,12 @@ class Suite(DiskCases):
         assert ovf_end < len(good)
         for label, cut in cuts.items():
             accept = []
-            if cut >= ovf_end:
-                # The descriptor is whole: a dry run plans from it alone,
-                # and inspect, reaching the end early, may only warn
-                # about the missing files.
-                accept = ["dry-run"]
-                if label == "after-descriptor":
-                    accept.append("inspect")
+            if cut >= ovf_end and label == "after-descriptor":
+                # The descriptor is whole and the archive ends cleanly
+                # after it: inspect, reaching the end early, may only
+                # warn about the missing files (a dry run, like the
+                # import, refuses them).
+                accept.append("inspect")
             self.ova(f"truncated-{label}", [], raw_bytes=good[:cut],
                      refuse=[c for c in PACKAGE_READERS if c not in accept],
                      accept=accept,
@@ -287,8 +286,8 @@ class Suite(DiskCases):
         self.ovf_dir("ovfdir-symlink-out",
                      {"hostile.ovf": ovf.encode(),
                       "disk1.vmdk": ("symlink", "/etc/passwd")},
-                     refuse=["verify", "import"],
-                     accept=["inspect", "dry-run"],
+                     refuse=["verify", "dry-run", "import"],
+                     accept=["inspect"],
                      expect="(outside|symbolic link|leaves)")
         # A chunked file that claims a million pieces.
         ovf = descriptor([("disk1.vmdk", 10**12, self.capacity)]).replace(
@@ -436,14 +435,18 @@ class Suite(DiskCases):
         vm = self.vmdk
         ovf = descriptor([("disk1.vmdk", len(vm), self.capacity)]).encode()
 
-        def pkg(name, mf, expect, cert=None, codes=(3, 4)):
+        def pkg(name, mf, expect, cert=None, codes=(3, 4), dry=True):
+            """dry: the dry run refuses too (it checks everything but the
+            disks' digests)."""
             members = [Member("hostile.ovf", ovf), Member("hostile.mf", mf)]
             if cert is not None:
                 members.append(Member("hostile.cert", cert))
             members.append(Member("disk1.vmdk", vm))
+            refuse = ["verify", "verify-pipe", "import"]
             self.ova(name, members, expect=expect,
-                     refuse=["verify", "verify-pipe", "import"],
-                     accept=["inspect", "dry-run"], codes=list(codes))
+                     refuse=refuse + (["dry-run"] if dry else []),
+                     accept=["inspect"] + ([] if dry else ["dry-run"]),
+                     codes=list(codes))
 
         good = manifest([("hostile.ovf", ovf), ("disk1.vmdk", vm)])
         pkg("manifest-absurd-line", b"SHA256(disk1.vmdk)= " + b"a" * (3 << 20)
@@ -463,7 +466,7 @@ class Suite(DiskCases):
             codes=[4])
         pkg("manifest-wrong-digest", good.replace(
             hashlib.sha256(vm).hexdigest().encode(), b"0" * 64),
-            "digest mismatch", codes=[3])
+            "digest mismatch", codes=[3], dry=False)  # a disk's digest
         pkg("cert-garbage", good, "(certificate|signature)",
             cert=b"SHA256(hostile.mf)= 00ff\n-----BEGIN CERTIFICATE-----\n"
             b"bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
@@ -475,6 +478,80 @@ class Suite(DiskCases):
         pkg("cert-too-big", good, "(exceeds|limit)",
             cert=b"SHA256(hostile.mf)= 00ff\n" + b" " * (5 << 20))
 
+    # -- text encodings ------------------------------------------------
+
+    def vmx_dir(self, name, vmx, refuse, expect, **kw):
+        """A VMware directory: NAME/hostile.vmx and its sparse disk."""
+        sp, _ = sparse_vmdk(self.raw)
+        d = os.path.join(self.out, name)
+        os.makedirs(d, exist_ok=True)
+        for fname, data in (("hostile.vmx", vmx), ("disk1.vmdk", sp)):
+            with open(os.path.join(d, fname), "wb") as f:
+                f.write(data)
+        self.add(name, f"{name}/hostile.vmx", list(refuse), expect, **kw)
+
+    def encoding_cases(self):
+        """Descriptors whose text is not UTF-8 (nor the encoding they
+        declare): exit 3 at parse time, with line and column, before any
+        disk is read; and their properly declared twins, which succeed."""
+        vm = self.vmdk
+        utf8 = r"line \d+, column \d+: invalid UTF-8"
+
+        def ovf_named(raw_name, encoding=None):
+            text = descriptor([("disk1.vmdk", len(vm), self.capacity)],
+                              name="NAMEMARK").encode()
+            if encoding:
+                text = text.replace(b'encoding="UTF-8"',
+                                    b'encoding="%s"' % encoding.encode())
+            return text.replace(b"NAMEMARK", raw_name)
+
+        for label, raw_name in (("overlong", b"vm\xc0\xaf"),
+                                ("surrogate", b"vm\xed\xa0\x80"),
+                                ("above-max", b"vm\xf4\x90\x80\x80"),
+                                ("truncated", b"vm\xe2\x82"),
+                                ("latin1-undeclared", b"caf\xe9")):
+            self.ova(f"utf8-ovf-name-{label}",
+                     appliance_members("disk1.vmdk", vm,
+                                       ovf_text=ovf_named(raw_name)),
+                     expect=utf8, codes=[3])
+        self.ova("utf8-ovf-name-declared-cp1252",
+                 appliance_members("disk1.vmdk", vm, ovf_text=ovf_named(
+                     b"caf\xe9", "windows-1252")),
+                 refuse=[], succeed=PACKAGE_READERS)
+        # An OVF in UTF-16, as some Windows tools save XML.
+        utf16 = ovf_named(b"caf\xc3\xa9").decode().replace(
+            'encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        self.ova("utf16-ovf-control",
+                 appliance_members("disk1.vmdk", vm, ovf_text=utf16),
+                 refuse=[], succeed=PACKAGE_READERS)
+        # A manifest line with a name in invalid UTF-8.
+        ovf = descriptor([("disk1.vmdk", len(vm), self.capacity)]).encode()
+        mf = manifest([("hostile.ovf", ovf), ("disk1.vmdk", vm)])
+        mf += b"SHA256(extra\xff.txt)= " + b"0" * 64 + b"\n"
+        self.ova("utf8-manifest-line",
+                 [Member("hostile.ovf", ovf), Member("hostile.mf", mf),
+                  Member("disk1.vmdk", vm)], expect=utf8, codes=[3])
+        # VMX displayName: UTF-8 by default, or the declared encoding.
+        def vmx(encoding, display):
+            return (b'.encoding = "%s"\nconfig.version = "8"\n'
+                    b'virtualHW.version = "14"\ndisplayName = "%s"\n'
+                    b'memsize = "256"\nnumvcpus = "1"\nguestOS = "other"\n'
+                    b'scsi0.present = "TRUE"\n'
+                    b'scsi0.virtualDev = "lsilogic"\n'
+                    b'scsi0:0.present = "TRUE"\n'
+                    b'scsi0:0.fileName = "disk1.vmdk"\n' % (
+                        encoding.encode(), display))
+        vmx_readers = ["inspect", "dry-run", "import"]
+        self.vmx_dir("utf8-vmx-displayname", vmx("UTF-8", b"vm\xc0\xaf"),
+                     vmx_readers, utf8, codes=[3],
+                     accept=["verify"])
+        self.vmx_dir("utf8-vmx-escaped", vmx("UTF-8", b"vm|C0|AF"),
+                     vmx_readers, "invalid UTF-8", codes=[3],
+                     accept=["verify"])
+        self.vmx_dir("utf8-vmx-declared-cp1252",
+                     vmx("windows-1252", b"caf\xe9"), [], "",
+                     succeed=vmx_readers)
+
     # -- VMDK ----------------------------------------------------------
     def generate(self):
         self.tar_cases()
@@ -482,6 +559,7 @@ class Suite(DiskCases):
         self.href_cases()
         self.descriptor_cases()
         self.manifest_cases()
+        self.encoding_cases()
         self.vmdk_cases()
         self.qcow2_cases()
         self.metadata_pointer_cases()

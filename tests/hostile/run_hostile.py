@@ -99,8 +99,9 @@ class Runner:
         return ["/usr/bin/time", "-f", "%M", "-o", rss_file, "prlimit",
                 *limits, "--", *argv]
 
-    def run_one(self, case, kind, index):
-        """Runs one command on one case; returns a list of failures."""
+    def run_one(self, case, kind, index, outcomes=None):
+        """Runs one command on one case; returns a list of failures, and
+        records (exit status, error line) in outcomes[kind]."""
         base = os.path.join(self.scratch, f"{case['name']}.{index}")
         run = {k: os.path.join(base, k)
                for k in ("cwd", "tmp", "home", "state", "store")}
@@ -211,6 +212,8 @@ class Runner:
             if os.path.lexists(v):
                 fails.append(f"{what}: {v} exists: a traversal escaped")
         self.record(case["name"], kind, rc, seconds, rss, errors)
+        if outcomes is not None:
+            outcomes[kind] = (rc, errors[-1] if errors else "")
         if not fails or not self.args.keep:
             shutil.rmtree(base, ignore_errors=True)
         return fails
@@ -227,8 +230,17 @@ class Runner:
         before = snapshot(self.cases_dir)
         fails = []
         kinds = case["refuse"] + case["accept"] + case["succeed"]
+        outcomes = {}
         for i, kind in enumerate(kinds):
-            fails += self.run_one(case, kind, i)
+            fails += self.run_one(case, kind, i, outcomes)
+        # A dry run is the import but for the disk bytes: where both must
+        # refuse, they refuse alike (same exit status, same error line).
+        if ("dry-run" in case["refuse"] and "import" in case["refuse"] and
+                "dry-run" in outcomes and "import" in outcomes and
+                outcomes["dry-run"] != outcomes["import"]):
+            fails.append(f"{case['name']}: import --dry-run and import "
+                         f"refuse differently: {outcomes['dry-run']} vs "
+                         f"{outcomes['import']}")
         if snapshot(self.cases_dir) != before:
             fails.append(f"{case['name']}: the inputs changed")
         return fails
