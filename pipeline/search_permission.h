@@ -38,9 +38,10 @@ using StatDirectory =
 // The first directory on the way from / to `path` (itself included) that
 // `user` may not search, judged by the permission bits alone: owner bits
 // for its owner, group bits for one of its groups, other bits otherwise.
-// uid 0 is judged the same way, because libvirt clears QEMU's capabilities
-// (clear_emulator_capabilities, on by default), so a QEMU running as root
-// has no CAP_DAC_OVERRIDE. The walk stops at the first component that does
+// uid 0 (qemu.conf user = "root") may search everything: a QEMU run as
+// root opens a disk under another user's 0700 directory (libvirt 9.0,
+// tested in fresh_host_daemon.sh), and virt-install skips the check for
+// root as well. The walk stops at the first component that does
 // not exist (libvirt creates the rest when it builds the pool). nullopt
 // when every directory can be searched. `path` must be absolute.
 std::optional<std::string> FirstUnsearchableDirectory(

@@ -27,7 +27,9 @@ ova="$SAMPLES/ova2virt-sample-bios.ova"
 
 # o2v ARGS...: ova2virt in the daemon's namespace; leaves $rc, $out, $err.
 o2v() {
-    nsenter -t "$daemon_pid" -m -- "$OVA2VIRT" -c "$uri" "$@" \
+    _cmd=$1
+    shift
+    nsenter -t "$daemon_pid" -m -- "$OVA2VIRT" "$_cmd" -c "$uri" "$@" \
         >"$work/.out" 2>"$work/.err" </dev/null
     rc=$?
     out=$(cat "$work/.out")
@@ -66,6 +68,7 @@ start=$(date +%s)
 o2v import --start --network '*=user' --name fresh "$ova"
 expect 0 "import --start on a fresh host"
 contains "$err" "created storage pool 'default'" "says it made the pool"
+printf '%s\n' "$err" | grep 'storage pool' | sed 's/^/said: /'
 [ "$(printf '%s\n' "$err" | grep -c 'storage pool')" = 1 ] ||
     fail "the pool is announced in more than one line: $err"
 info=$(virsh_q pool-info default)
@@ -81,8 +84,6 @@ vol=$(virsh_q vol-path --pool default fresh-disk1.qcow2)
     fail "the volume is not in the daemon's private /var/lib/libvirt"
 [ ! -e /var/lib/libvirt/images/fresh-disk1.qcow2 ] ||
     fail "the import wrote into this host's /var/lib/libvirt"
-qemu-img compare -q "$SAMPLES/ova2virt-sample-bios.raw" \
-    "$private_lib/images/fresh-disk1.qcow2" || fail "the volume differs"
 i=0
 while [ "$(virsh_q domstate fresh)" != "shut off" ] && [ $i -lt 600 ]; do
     sleep 0.1
@@ -91,6 +92,9 @@ done
 [ "$(virsh_q domstate fresh)" = "shut off" ] ||
     fail "--start: the guest did not run to its power-off"
 echo "ok: fresh host import --start + boot in $(($(date +%s) - start)) s"
+# (QEMU holds the image locked while it runs.)
+qemu-img compare -q "$SAMPLES/ova2virt-sample-bios.raw" \
+    "$private_lib/images/fresh-disk1.qcow2" || fail "the volume differs"
 # And once more with the console logged: the marker proves the boot.
 boot_and_check fresh
 
@@ -109,12 +113,44 @@ chown nobody "$locked"  # neither libvirt-qemu nor a capability-less root
 make_dir_pool locked "$locked/pool"
 o2v import --pool locked --network '*=user' --name locked-vm "$ova"
 expect 1 "a pool under a 0700 directory"
+echo "refused: $err"
 contains "$err" "cannot search directory '$locked'" "names the directory"
 contains "$err" "QEMU runs as '" "names the user"
 [ -z "$(virsh_q vol-list locked | grep -v '^$')" ] ||
     fail "volumes left in the locked pool: $(virsh_q vol-list locked)"
 [ -z "$(ls -A "$locked/pool")" ] || fail "files in the locked pool: $(ls -A "$locked/pool")"
 no_domain locked-vm "locked pool"
+# The refusal is no false alarm: a domain on a volume there cannot start
+# (whether QEMU runs as libvirt-qemu or as a root without capabilities).
+virsh_q vol-create-as locked probe.raw 1M --format raw >/dev/null ||
+    fail "vol-create-as in the locked pool"
+cat >"$work/probe.xml" <<XML
+<domain type='qemu'>
+  <name>probe</name>
+  <memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$locked/pool/probe.raw'/>
+      <target dev='hda' bus='ide'/>
+    </disk>
+  </devices>
+</domain>
+XML
+virsh_q define "$work/probe.xml" >/dev/null || fail "define probe"
+if virsh_q start probe >/dev/null 2>"$work/probe.err"; then
+    fail "a domain on the locked pool started: the check refused wrongly"
+    virsh_q destroy probe >/dev/null
+else
+    probe_err=$(tr '\n' ' ' <"$work/probe.err")
+    case "$probe_err" in
+        *"Permission denied"* | *"access"*) echo "ok: libvirt agrees: $probe_err" ;;
+        *) fail "the probe failed otherwise: $probe_err" ;;
+    esac
+fi
+virsh_q undefine probe >/dev/null
+virsh_q vol-delete --pool locked probe.raw >/dev/null
 # The same pool made reachable imports.
 chmod 0711 "$locked"
 o2v import --pool locked --network '*=user' --name locked-vm "$ova"
@@ -132,6 +168,7 @@ XML
 virsh_q net-define "$work/net.xml" >/dev/null || fail "net-define"
 o2v import --start --network '*=o2v-idle' --name netvm "$ova"
 expect 1 "--start with an inactive network"
+echo "refused: $err"
 contains "$err" "'o2v-idle' is not active" "says the network is down"
 contains "$err" "virsh net-start o2v-idle" "names the first fix"
 contains "$err" "=user'" "names the second fix"
