@@ -183,5 +183,31 @@ virsh_q dumpxml --inactive netvm | grep -q "network='o2v-idle'" ||
     fail "netvm's NIC is not on o2v-idle"
 [ "$(virsh_q domstate netvm)" = "shut off" ] || fail "netvm is running"
 
+# --- batch items that name no pool, two at once, on a fresh host again ----
+for d in fresh netvm; do
+    virsh_q undefine "$d" >/dev/null
+    virsh_q vol-delete --pool default "$d-disk1.qcow2" >/dev/null
+done
+virsh_q pool-destroy default >/dev/null && virsh_q pool-undefine default >/dev/null ||
+    fail "cannot remove the default pool"
+cat >"$work/plan.json" <<EOF
+{
+  "version": 1,
+  "defaults": {"connect": "$uri", "networks": {"*": "user"}},
+  "items": [
+    {"input": "$ova", "name": "batch-1"},
+    {"input": "$ova", "name": "batch-2"}
+  ]
+}
+EOF
+o2v batch --jobs 2 --state "$work/plan.state" "$work/plan.json"
+expect 0 "a batch with no pool on a fresh host"
+for d in batch-1 batch-2; do
+    virsh_q vol-info --pool default "$d-disk1.qcow2" >/dev/null 2>&1 ||
+        fail "batch: no volume for $d in default"
+    [ "$(virsh_q domstate "$d")" = "shut off" ] || fail "batch: no domain $d"
+done
+virsh_q pool-info default | grep -q 'Autostart: *yes' || fail "batch: default pool"
+
 echo "$failures failures"
 [ "$failures" -eq 0 ]
