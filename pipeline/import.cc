@@ -210,7 +210,8 @@ class Importer {
     }
     ASSIGN_OR_RETURN(
         plan_, PlanImport(appliance_, effective, storage_, &report_.warnings));
-    RETURN_IF_ERROR(CheckPlanOnHost(conn_, plan_, request_, storage_));
+    RETURN_IF_ERROR(
+        CheckPlanOnHost(conn_, plan_, request_, storage_, &report_.warnings));
     report_.plan_text = DescribePlan(plan_, storage_);
     RETURN_IF_ERROR(ExpectFiles(*kind));
     for (const DomainPlan& d : plan_.domains) {

@@ -388,7 +388,7 @@ Result<ImportPlan> PlanImport(const ApplianceSpec& appliance,
 
 Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                        const ImportRequest& request,
-                       const StorageTarget& storage) {
+                       const StorageTarget& storage, Diagnostics* diagnostics) {
   uint64_t need = StoredBytes(plan);
   if (storage.files) {
     struct statvfs vfs;
@@ -466,17 +466,25 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                            "--network SRC=user)");
     }
     // Defining needs only the network's definition; starting needs it up.
-    if (!request.start) continue;
     ASSIGN_OR_RETURN(bool active, conn.NetworkIsActive(n));
-    if (!active) {
-      std::string src = sources[n].empty() ? "SRC" : *sources[n].begin();
-      return FailedError("libvirt network " + Quote(n) +
-                         " is not active, so the domain could not start: "
-                         "start it with 'virsh net-start " +
-                         n + "' (and 'virsh net-autostart " + n +
-                         "'), or import without it with --network '" + src +
-                         "=user'");
+    if (active) continue;
+    std::string src = sources[n].empty() ? "SRC" : *sources[n].begin();
+    if (!request.start) {
+      if (diagnostics) {
+        diagnostics->Warn("import.network-inactive", n,
+                          "libvirt network " + Quote(n) +
+                              " is not active: the domain is defined, but "
+                              "starts only once 'virsh net-start " +
+                              n + "' ran");
+      }
+      continue;
     }
+    return FailedError("libvirt network " + Quote(n) +
+                       " is not active, so the domain could not start: "
+                       "start it with 'virsh net-start " +
+                       n + "' (and 'virsh net-autostart " + n +
+                       "'), or import without it with --network '" + src +
+                       "=user'");
   }
   for (const std::string& b : bridges) {
     ASSIGN_OR_RETURN(bool exists, conn.BridgeExists(b));

@@ -84,9 +84,13 @@ Result<ImportPlan> PlanImport(const ApplianceSpec& appliance,
 // such network is active. On a local connection, the user QEMU runs as
 // (the capabilities' DAC label) must be able to search every directory down
 // to a local pool's target, or the domain could not open its disks.
+// Without --start, an inactive network is a warning
+// (import.network-inactive) in `diagnostics`, if given: defining needs it
+// not.
 Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                        const ImportRequest& request,
-                       const StorageTarget& storage);
+                       const StorageTarget& storage,
+                       Diagnostics* diagnostics = nullptr);
 
 // The plan in words, for --dry-run and -v.
 std::string DescribePlan(const ImportPlan& plan, const StorageTarget& storage);

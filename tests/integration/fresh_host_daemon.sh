@@ -179,6 +179,7 @@ virsh_q vol-info --pool default netvm-disk1.qcow2 >/dev/null 2>&1 &&
 # Without --start the define does not need the network up.
 o2v import --network '*=o2v-idle' --name netvm "$ova"
 expect 0 "an inactive network without --start"
+contains "$err" "import.network-inactive" "warns that the network is down"
 virsh_q dumpxml --inactive netvm | grep -q "network='o2v-idle'" ||
     fail "netvm's NIC is not on o2v-idle"
 [ "$(virsh_q domstate netvm)" = "shut off" ] || fail "netvm is running"
