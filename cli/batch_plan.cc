@@ -92,6 +92,7 @@ Status ApplyShared(const json& obj, const std::string& where,
       f.connect = v.get<std::string>();  // "" asks for libvirt's default
     } else if (key == "pool") {
       ASSIGN_OR_RETURN(r.pool, String(v, where, key));
+      r.pool_named = true;
     } else if (key == "storage_dir") {
       ASSIGN_OR_RETURN(std::string dir, String(v, where, key));
       r.storage_dir = Resolve(base, dir);

@@ -131,6 +131,16 @@ TEST_CASE("batch plan: -c is the default connection") {
   CHECK(empty->items.empty());
 }
 
+TEST_CASE("batch plan: an item that names no pool may have default made") {
+  auto plan = Parse(Items(R"({"input": "a.ova"},
+                             {"input": "b.ova", "pool": "default"})"));
+  REQUIRE_OK(plan);
+  CHECK(plan->items[0].import.pool == "default");
+  CHECK_FALSE(plan->items[0].import.pool_named);
+  // Named, even as "default": a missing pool is then an error.
+  CHECK(plan->items[1].import.pool_named);
+}
+
 TEST_CASE("batch plan: text that is not a plan") {
   CHECK(ErrorOf("").rfind("usage: not json: line 1, column 1:", 0) == 0);
   CHECK(ErrorOf("{\"items\": [\n  {\"input\": \"a.ova\",}\n]}")

@@ -12,6 +12,7 @@ Result<ImportRequest> ImportArgs::ToRequest() const {
   r.input = input;
   r.name = name;
   r.pool = pool;
+  r.pool_named = pool_named;
   r.storage_dir = storage_dir;
   r.format = format;
   r.policy.disk_bus = disk_bus;
@@ -55,8 +56,11 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
   if (!for_run) {
     cmd.add_option("--name", a.name,
                    "the domain's name (default: the VirtualSystem's)");
-    cmd.add_option("--pool", a.pool, "the storage pool for the disks")
-        ->capture_default_str();
+    cmd.add_option("--pool", a.pool,
+                   "the storage pool for the disks (without --pool, a "
+                   "missing 'default' is created as virt-install does)")
+        ->capture_default_str()
+        ->each([&a](const std::string&) { a.pool_named = true; });
     cmd.add_option("--storage-dir", a.storage_dir,
                    "write the disks as files in DIR instead of a pool");
     cmd.add_flag("--start", a.start, "start the domains once defined");

@@ -20,6 +20,7 @@ struct ImportArgs {
   std::string input;
   std::string name;
   std::string pool = "default";
+  bool pool_named = false;  // --pool was given
   std::string storage_dir;
   std::string format = "qcow2";
   std::vector<std::string> networks;  // --network SRC=NET|user|none

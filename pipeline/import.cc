@@ -1,9 +1,11 @@
 #include "pipeline/import.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "convert/disk_open.h"
 #include "convert/qcow2_writer.h"
@@ -79,6 +81,12 @@ class Importer {
     Status s = Steps();
     if (s.ok()) s = txn_.journal_status();
     if (!s.ok()) {
+      if (created_pool_) {
+        // Not undone, as virt-install leaves it: the next import uses it.
+        s = Status(s.code(), s.message() + " (storage pool " +
+                                 Quote(storage_.pool) +
+                                 ", created for this import, stays)");
+      }
       // Undo now rather than in the destructor, so that anything that
       // could not be removed is part of the error the user sees.
       Status undo = txn_.Rollback();
@@ -113,6 +121,7 @@ class Importer {
       report_.phases.Stop();
       return OkStatus();
     }
+    RETURN_IF_ERROR(CreatePool());
     RETURN_IF_ERROR(ReplaceExisting());
     report_.phases.Start("copy");
     RETURN_IF_ERROR(CopyAll());
@@ -209,7 +218,8 @@ class Importer {
     }
     ASSIGN_OR_RETURN(
         plan_, PlanImport(appliance_, effective, storage_, &report_.warnings));
-    RETURN_IF_ERROR(CheckPlanOnHost(conn_, plan_, request_, storage_));
+    RETURN_IF_ERROR(
+        CheckPlanOnHost(conn_, plan_, request_, storage_, &report_.warnings));
     report_.plan_text = DescribePlan(plan_, storage_);
     RETURN_IF_ERROR(ExpectFiles(*kind));
     for (const DomainPlan& d : plan_.domains) {
@@ -245,10 +255,81 @@ class Importer {
                         " has no storage pools; write the disks as files "
                         "with --storage-dir DIR");
     }
-    ASSIGN_OR_RETURN(Pool pool, conn_.LookupPool(request_.pool));
-    storage_.pool = pool.name;
-    storage_.in_place = pool.is_local && conn_.IsLocal();
-    if (storage_.in_place) storage_.dir = pool.target_path;
+    Result<Pool> pool = conn_.LookupPool(request_.pool);
+    if (!pool.ok() && pool.status().code() == ErrorCode::kNotFound &&
+        !request_.pool_named && request_.pool == "default") {
+      return PlanDefaultPool(pool.status());
+    }
+    if (!pool.ok()) return pool.status();
+    storage_.pool = pool->name;
+    storage_.in_place = pool->is_local && conn_.IsLocal();
+    if (storage_.in_place) storage_.dir = pool->target_path;
+    return OkStatus();
+  }
+
+  // No pool was named and `default` does not exist (a fresh host): plan to
+  // create it where virt-install would.
+  Status PlanDefaultPool(const Status& not_found) {
+    const char* xdg = getenv("XDG_DATA_HOME");
+    const char* home = getenv("HOME");
+    std::string uri = conn_.Uri();
+    std::optional<std::string> path =
+        DefaultPoolPath(uri, xdg ? xdg : "", home ? home : "");
+    if (!path) {
+      return Status(not_found.code(),
+                    not_found.message() +
+                        " (ova2virt creates `default` only on a qemu "
+                        "driver's system or local session instance; create "
+                        "a pool, or name one with --pool)");
+    }
+    storage_.pool = request_.pool;
+    storage_.create_pool = true;
+    storage_.pool_path = *path;
+    storage_.in_place = conn_.IsLocal();
+    if (storage_.in_place) storage_.dir = *path;
+    if (request_.dry_run) {
+      report_.warnings.Warn(
+          "import.default-pool", storage_.pool,
+          "storage pool " + Quote(storage_.pool) +
+              " does not exist; the import will create it (a dir pool at " +
+              Quote(*path) + ", as virt-install does)");
+    }
+    return OkStatus();
+  }
+
+  // Makes the planned `default` pool: defined, built, started, autostarted.
+  Status CreatePool() {
+    if (!storage_.create_pool) return OkStatus();
+    Result<Pool> pool =
+        conn_.CreateDirPool(storage_.pool, storage_.pool_path, true);
+    if (!pool.ok()) {
+      // Another import (a batch's other job) or tool may have made it since
+      // the plan: use theirs, once it has started (a few seconds at most).
+      Result<Pool> theirs = conn_.LookupPool(storage_.pool);
+      for (int i = 0; i < 50 && theirs.ok() && !theirs->active; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        theirs = conn_.LookupPool(storage_.pool);
+      }
+      if (!theirs.ok() || !theirs->active) {
+        return pool.status().WithContext("creating the default pool");
+      }
+      pool = std::move(theirs);
+    } else {
+      created_pool_ = true;
+      report_.warnings.Warn(
+          "import.created-default-pool", storage_.pool,
+          "created storage pool " + Quote(storage_.pool) + " (a dir pool at " +
+              Quote(pool->target_path) +
+              ", started and autostarted, as virt-install does); it stays "
+              "whatever becomes of this import");
+    }
+    storage_.create_pool = false;
+    storage_.in_place = pool->is_local && conn_.IsLocal();
+    if (storage_.in_place && pool->target_path != storage_.dir) {
+      return FailedError("pool " + Quote(storage_.pool) + " has target " +
+                         Quote(pool->target_path) + ", not the planned " +
+                         Quote(storage_.dir));
+    }
     return OkStatus();
   }
 
@@ -599,6 +680,7 @@ class Importer {
   std::vector<MemberInfo> early_;
   ApplianceSpec appliance_;
   StorageTarget storage_;
+  bool created_pool_ = false;
   ImportPlan plan_;
   std::map<std::string, size_t> job_of_member_;
   std::set<size_t> done_;

@@ -34,6 +34,12 @@ struct ImportRequest {
   std::string input;  // a path, or "-" for stdin
   std::string name;   // --name: the domain (one system only)
   std::string pool = "default";
+  // The pool was named (--pool, a batch item's "pool"): a missing one is an
+  // error. Otherwise a missing `default` pool is created as virt-install
+  // does (a dir pool at DefaultPoolPath(), started and autostarted; warning
+  // import.created-default-pool), after the plan's checks pass and never on
+  // a dry run; like virt-install's, it stays if the import then fails.
+  bool pool_named = false;
   std::string storage_dir;       // --storage-dir: files here, not volumes
   std::string format = "qcow2";  // qcow2 | raw
   ImportPolicy policy;           // disk bus, NIC model, networks, virt type

@@ -9,6 +9,7 @@
 
 #include "ova/member_name.h"
 #include "pipeline/ovf_environment.h"
+#include "pipeline/search_permission.h"
 #include "virtdriver/connection.h"
 
 namespace ova2virt {
@@ -323,6 +324,31 @@ class Planner {
   std::set<std::string> used_hrefs_;
 };
 
+// The source network (OVF Connection) of the NIC a binding is for.
+std::string SourceNetwork(const DomainPlan& d, const NicBinding& n) {
+  for (const Nic& nic : d.target.spec.nics) {
+    if (nic.id == n.nic_id) return nic.network;
+  }
+  return "";
+}
+
+// Refuses a pool directory that QEMU, running as the user the connection's
+// DAC label names, could not reach (see search_permission.h). Nothing to
+// judge where the driver names no such user (test:///).
+Status CheckEmulatorReaches(Connection& conn, const ImportPlan& plan,
+                            const std::string& path, const std::string& what) {
+  if (path.empty() || path[0] != '/') return OkStatus();
+  std::set<std::string> types;
+  for (const DomainPlan& d : plan.domains) types.insert(d.target.virt_type);
+  for (const std::string& type : types) {
+    ASSIGN_OR_RETURN(std::optional<EmulatorIdentity> id, conn.Emulator(type));
+    if (!id) continue;
+    RETURN_IF_ERROR(
+        CheckSearchable(path, LocalUser(id->uid, id->gid), what + " target"));
+  }
+  return OkStatus();
+}
+
 uint64_t StoredBytes(const ImportPlan& plan) {
   uint64_t total = 0;
   for (const CopyJob& job : plan.jobs) {
@@ -362,7 +388,7 @@ Result<ImportPlan> PlanImport(const ApplianceSpec& appliance,
 
 Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                        const ImportRequest& request,
-                       const StorageTarget& storage) {
+                       const StorageTarget& storage, Diagnostics* diagnostics) {
   uint64_t need = StoredBytes(plan);
   if (storage.files) {
     struct statvfs vfs;
@@ -385,7 +411,7 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
         return ExistsError(job.path + ": already exists (--force replaces it)");
       }
     }
-  } else {
+  } else if (!storage.create_pool) {
     ASSIGN_OR_RETURN(Pool pool, conn.LookupPool(storage.pool));
     if (!pool.active) {
       return FailedError("pool " + Quote(storage.pool) + " is not active");
@@ -404,8 +430,17 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                            " (--force replaces it)");
       }
     }
+    if (pool.is_local && conn.IsLocal()) {
+      RETURN_IF_ERROR(CheckEmulatorReaches(conn, plan, pool.target_path,
+                                           "pool " + Quote(storage.pool)));
+    }
+  } else if (conn.IsLocal()) {
+    // The pool is made after these checks; its directory must be reachable.
+    RETURN_IF_ERROR(CheckEmulatorReaches(conn, plan, storage.pool_path,
+                                         "pool " + Quote(storage.pool)));
   }
   std::set<std::string> networks, bridges;
+  std::map<std::string, std::set<std::string>> sources;  // network -> SRCs
   for (const DomainPlan& d : plan.domains) {
     ASSIGN_OR_RETURN(bool exists, conn.DomainExists(d.name));
     if (exists && !request.force) {
@@ -414,7 +449,11 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                          "another --name)");
     }
     for (const NicBinding& n : d.options.nics) {
-      if (n.kind == NicBinding::kNetwork) networks.insert(n.source);
+      if (n.kind == NicBinding::kNetwork) {
+        networks.insert(n.source);
+        std::string src = SourceNetwork(d, n);
+        if (!src.empty()) sources[n.source].insert(src);
+      }
       if (n.kind == NicBinding::kBridge) bridges.insert(n.source);
     }
   }
@@ -426,6 +465,26 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                            "--network SRC=NET, --bridge SRC=BRIDGE or "
                            "--network SRC=user)");
     }
+    // Defining needs only the network's definition; starting needs it up.
+    ASSIGN_OR_RETURN(bool active, conn.NetworkIsActive(n));
+    if (active) continue;
+    std::string src = sources[n].empty() ? "SRC" : *sources[n].begin();
+    if (!request.start) {
+      if (diagnostics) {
+        diagnostics->Warn("import.network-inactive", n,
+                          "libvirt network " + Quote(n) +
+                              " is not active: the domain is defined, but "
+                              "starts only once 'virsh net-start " +
+                              n + "' ran");
+      }
+      continue;
+    }
+    return FailedError("libvirt network " + Quote(n) +
+                       " is not active, so the domain could not start: "
+                       "start it with 'virsh net-start " +
+                       n + "' (and 'virsh net-autostart " + n +
+                       "'), or import without it with --network '" + src +
+                       "=user'");
   }
   for (const std::string& b : bridges) {
     ASSIGN_OR_RETURN(bool exists, conn.BridgeExists(b));
@@ -437,6 +496,11 @@ Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
 
 std::string DescribePlan(const ImportPlan& plan, const StorageTarget& storage) {
   std::string out;
+  if (storage.create_pool) {
+    out += "pool " + Quote(storage.pool) +
+           ": does not exist; to be created (dir pool at " +
+           Quote(storage.pool_path) + ", started and autostarted)\n";
+  }
   for (size_t i = 0; i < plan.domains.size(); ++i) {
     const DomainPlan& d = plan.domains[i];
     out += "domain " + Quote(d.name) + ": machine " + d.target.machine + ", " +

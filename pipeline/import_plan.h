@@ -27,6 +27,10 @@ struct StorageTarget {
   std::string dir;        // the directory, or the pool's target path
   std::string pool;       // the pool's name (volumes)
   bool in_place = false;  // a local pool: write volume files directly
+  // The pool does not exist yet: `default`, to be created (as virt-install
+  // does) at `pool_path` once the plan has passed its checks.
+  bool create_pool = false;
+  std::string pool_path;
 };
 
 // One output the import writes: a disk converted from the package, an image
@@ -76,10 +80,17 @@ Result<ImportPlan> PlanImport(const ApplianceSpec& appliance,
 // Checks the plan against the host before anything is created: the pool is
 // active (or the directory writable) and has room for at least the stored
 // data; no domain, volume or file of the same name exists (unless --force);
-// every network and bridge a NIC is bound to exists.
+// every network and bridge a NIC is bound to exists, and with --start every
+// such network is active. On a local connection, the user QEMU runs as
+// (the capabilities' DAC label) must be able to search every directory down
+// to a local pool's target, or the domain could not open its disks.
+// Without --start, an inactive network is a warning
+// (import.network-inactive) in `diagnostics`, if given: defining needs it
+// not.
 Status CheckPlanOnHost(Connection& conn, const ImportPlan& plan,
                        const ImportRequest& request,
-                       const StorageTarget& storage);
+                       const StorageTarget& storage,
+                       Diagnostics* diagnostics = nullptr);
 
 // The plan in words, for --dry-run and -v.
 std::string DescribePlan(const ImportPlan& plan, const StorageTarget& storage);

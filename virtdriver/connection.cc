@@ -98,6 +98,28 @@ std::string UriEscape(std::string_view s) {
   return out;
 }
 
+// Why virConnectOpen failed, in one line; when no daemon answered (its
+// socket is missing or refuses), how to start one.
+Status ConnectError(const std::string& uri) {
+  int code = LastErrorCode();
+  Status s = LastError("cannot connect to " +
+                       Quote(uri.empty() ? "libvirt's default URI" : uri));
+  const std::string& m = s.message();
+  bool no_daemon = code == VIR_ERR_NO_CONNECT || code == VIR_ERR_SYSTEM_ERROR ||
+                   code == VIR_ERR_OPERATION_FAILED;
+  // libvirt: "Failed to connect socket to '/run/libvirt/...': ...".
+  bool socket_failed = m.find("connect socket") != std::string::npos;
+  if (!no_daemon || !socket_failed || !IsLocalUri(uri)) return s;
+  bool session = uri.find("/session") != std::string::npos;
+  return Status(s.code(),
+                s.message() + " (is libvirt running? start it with " +
+                    (session ? "'virtqemud --daemon' or 'libvirtd -d' as "
+                               "yourself"
+                             : "'systemctl start libvirtd', or 'libvirtd "
+                               "-d' where there is no systemd") +
+                    ")");
+}
+
 std::string Attr(const XmlElement* e, std::string_view name) {
   if (!e) return "";
   return e->Attribute("", name).value_or("");
@@ -151,7 +173,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
   bool embedded = uri.rfind("qemu:///embed", 0) == 0;
   if (embedded) StartEventLoopOnce();
   virConnectPtr c = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
-  if (!c) return LastError("cannot connect to " + Quote(uri));
+  if (!c) return ConnectError(uri);
   return std::unique_ptr<Connection>(
       new Connection(std::make_unique<Impl>(c, embedded)));
 }
@@ -266,6 +288,21 @@ Result<DomainCapabilities> Connection::Capabilities() {
   return caps;
 }
 
+Result<bool> Connection::NetworkIsActive(const std::string& name) {
+  virt::NetworkHandle n(virNetworkLookupByName(impl_->conn(), name.c_str()));
+  if (!n) return LastError("network " + Quote(name));
+  int active = virNetworkIsActive(n.get());
+  if (active < 0) return LastError("network " + Quote(name));
+  return active == 1;
+}
+
+Result<std::optional<EmulatorIdentity>> Connection::Emulator(
+    const std::string& virt_type) {
+  std::string xml = TakeString(virConnectGetCapabilities(impl_->conn()));
+  if (xml.empty()) return LastError("capabilities");
+  return ParseDacBaseLabel(xml, virt_type);
+}
+
 Result<bool> Connection::NetworkExists(const std::string& name) {
   virt::NetworkHandle n(virNetworkLookupByName(impl_->conn(), name.c_str()));
   if (n) return true;
@@ -351,13 +388,15 @@ Result<Pool> Connection::LookupPool(const std::string& name) {
                info.state == VIR_STORAGE_POOL_DEGRADED;
   out.capacity = info.capacity;
   out.available = info.available;
+  int autostart = 0;
+  out.autostart =
+      virStoragePoolGetAutostart(p.get(), &autostart) == 0 && autostart == 1;
+  virResetLastError();
   std::string xml = TakeString(virStoragePoolGetXMLDesc(p.get(), 0));
   if (xml.empty()) return LastError("pool " + Quote(name));
-  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
-  out.type = Attr(&root, "type");
-  if (const XmlElement* t = root.Child("", "target")) {
-    out.target_path = t->ChildText("", "path").value_or("");
-  }
+  ASSIGN_OR_RETURN(PoolXml described, ParsePoolXml(xml));
+  out.type = described.type;
+  out.target_path = described.target_path;
   bool file_backed = out.type == "dir" || out.type == "fs" ||
                      out.type == "netfs" || out.type == "logical" ||
                      out.type == "disk";
@@ -366,7 +405,8 @@ Result<Pool> Connection::LookupPool(const std::string& name) {
 }
 
 Result<Pool> Connection::CreateDirPool(const std::string& name,
-                                       const std::string& path) {
+                                       const std::string& path,
+                                       bool autostart) {
   XmlWriter w = XmlWriter::Fragment();
   w.Open("pool").Attr("type", "dir").Leaf("name", name);
   w.Open("target").Leaf("path", path).Close();
@@ -375,8 +415,10 @@ Result<Pool> Connection::CreateDirPool(const std::string& name,
   virt::PoolHandle p(virStoragePoolDefineXML(impl_->conn(), xml.c_str(), 0));
   if (!p) return LastError(where);
   if (virStoragePoolBuild(p.get(), 0) < 0 ||
-      virStoragePoolCreate(p.get(), 0) < 0) {
+      virStoragePoolCreate(p.get(), 0) < 0 ||
+      (autostart && virStoragePoolSetAutostart(p.get(), 1) < 0)) {
     Status s = LastError(where);
+    if (virStoragePoolIsActive(p.get()) == 1) virStoragePoolDestroy(p.get());
     virStoragePoolUndefine(p.get());
     virResetLastError();
     return s;

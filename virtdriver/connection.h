@@ -18,6 +18,7 @@
 
 #include "core/byte_stream.h"
 #include "core/status.h"
+#include "virtdriver/host_xml.h"
 
 namespace ova2virt {
 
@@ -40,7 +41,8 @@ struct Pool {
   std::string target_path;               // where its volumes live
   uint64_t capacity = 0, available = 0;  // bytes
   bool active = false;
-  bool is_local = false;  // the volumes are files this process can open
+  bool autostart = false;  // libvirt starts it with the daemon
+  bool is_local = false;   // the volumes are files this process can open
 };
 
 struct Volume {
@@ -77,7 +79,9 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Opens `uri` ("" = libvirt's default: $LIBVIRT_DEFAULT_URI, ...).
+  // Opens `uri` ("" = libvirt's default: $LIBVIRT_DEFAULT_URI, ...). When
+  // no daemon answers, the one-line error names the URI and the socket
+  // that failed and says how to start libvirt.
   static Result<std::unique_ptr<Connection>> Open(const std::string& uri);
   // The embedded QEMU driver rooted at `root_dir` (created if missing): no
   // daemon; domains live only as long as this process. Writes
@@ -97,6 +101,13 @@ class Connection {
   Result<DomainCapabilities> Capabilities();
 
   Result<bool> NetworkExists(const std::string& name);
+  // Whether the network is running; kNotFound when there is none.
+  Result<bool> NetworkIsActive(const std::string& name);
+  // The user and group the driver runs QEMU as for domain type `virt_type`
+  // (capabilities: the DAC base label); nullopt when the driver reports
+  // none (test:///).
+  Result<std::optional<EmulatorIdentity>> Emulator(
+      const std::string& virt_type);
   // Names, sorted, for completion and listings: every network, pool, or
   // domain (active or not).
   Result<std::vector<std::string>> ListNetworkNames();
@@ -108,8 +119,11 @@ class Connection {
 
   // --- storage
   Result<Pool> LookupPool(const std::string& name);
-  // Creates and starts a directory pool (tests, --storage-dir helpers).
-  Result<Pool> CreateDirPool(const std::string& name, const std::string& path);
+  // Defines, builds (makes the directory) and starts a directory pool;
+  // with `autostart`, libvirt starts it with the daemon too (as
+  // virt-install makes `default`). On failure the definition is removed.
+  Result<Pool> CreateDirPool(const std::string& name, const std::string& path,
+                             bool autostart = false);
   Status DestroyPool(const std::string& name);  // stop and undefine
   Result<bool> VolumeExists(const std::string& pool, const std::string& name);
   Result<Volume> LookupVolume(const std::string& pool, const std::string& name);

@@ -76,6 +76,47 @@ TEST_CASE("connection: a bad uri is one line, no libvirt noise") {
   CHECK(m.find("'nosuchdriver:///x'") != std::string::npos);
 }
 
+TEST_CASE("connection: a missing daemon names its socket and the fix") {
+  auto c = Connection::Open(
+      "qemu+unix:///system?socket=/nonexistent/o2v/libvirt-sock");
+  REQUIRE(!c.ok());
+  const std::string& m = c.status().message();
+  CAPTURE(m);
+  CHECK(c.status().code() == ErrorCode::kFailed);
+  CHECK(m.find('\n') == std::string::npos);
+  CHECK(m.find("/nonexistent/o2v/libvirt-sock'") != std::string::npos);
+  CHECK(m.find("'systemctl start libvirtd', or 'libvirtd -d'") !=
+        std::string::npos);
+  auto s = Connection::Open("qemu+unix:///session?socket=/nonexistent/s");
+  REQUIRE(!s.ok());
+  CHECK(s.status().message().find("as yourself") != std::string::npos);
+}
+
+TEST_CASE("connection: network state, emulator identity, a made pool") {
+  auto c = OpenTest();
+  auto active = c->NetworkIsActive("default");
+  REQUIRE_OK(active);
+  CHECK(*active);
+  CHECK(c->NetworkIsActive("nosuch").status().code() == ErrorCode::kNotFound);
+  // The test driver names no user for QEMU: nothing to judge.
+  auto id = c->Emulator("qemu");
+  REQUIRE_OK(id);
+  CHECK(!id->has_value());
+
+  testing::TempDir tmp;
+  auto made = c->CreateDirPool("made", tmp.Join("images"), true);
+  REQUIRE_OK(made);
+  CHECK(made->active);
+  CHECK(made->autostart);
+  CHECK(made->type == "dir");
+  CHECK(made->target_path == tmp.Join("images"));
+  CHECK(!c->LookupPool(kPool)->autostart);
+  // Defining it twice fails and leaves the first one as it was.
+  CHECK(!c->CreateDirPool("made", tmp.Join("other"), true).ok());
+  CHECK(c->LookupPool("made")->target_path == tmp.Join("images"));
+  CHECK_OK(c->DestroyPool("made"));
+}
+
 TEST_CASE("connection: pools and volumes") {
   auto c = OpenTest();
   auto pool = c->LookupPool(kPool);

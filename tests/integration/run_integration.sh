@@ -104,9 +104,19 @@ EOF
 # Where only root may open /dev/kvm (mode 0600, as on these machines),
 # QEMU as libvirt-qemu cannot use it, while libvirt's capability probe saw
 # KVM: libvirt then finds its cache stale and re-probes QEMU (4 s) on
-# every call. Run QEMU as root there.
+# every call. Run QEMU as root there -- unless the test is about what the
+# QEMU user may reach (OVA2VIRT_TEST_QEMU_USER=keep): then the daemon's
+# namespace gets its own node of the same device that group kvm may open,
+# over /dev/kvm, and QEMU stays libvirt-qemu.
+kvm_node=""
 if [ -e /dev/kvm ] && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
-  printf 'user = "root"\ngroup = "root"\n' >>"$work/etc/libvirt/qemu.conf"
+  if [ "${OVA2VIRT_TEST_QEMU_USER:-}" = keep ] &&
+    mknod "$work/kvm" c "$((0x$(stat -c %t /dev/kvm)))" "$((0x$(stat -c %T /dev/kvm)))" &&
+    chgrp kvm "$work/kvm" && chmod 0660 "$work/kvm"; then
+    kvm_node="$work/kvm"
+  else
+    printf 'user = "root"\ngroup = "root"\n' >>"$work/etc/libvirt/qemu.conf"
+  fi
 fi
 
 # The daemon's private view of the file system, then the daemon itself
@@ -119,8 +129,9 @@ unshare -m --propagation private sh -ec '
   mount --bind "$w/lib" /var/lib/libvirt
   mount --bind "$w/cache" /var/cache/libvirt
   mount --bind "$w/log" /var/log/libvirt
+  [ -z "$3" ] || mount --bind "$3" /dev/kvm
   exec "$2" -d -f "$w/etc/libvirt/libvirtd.conf" -p "$w/libvirtd.pid"
-' sh "$work" "$libvirtd" || { echo "libvirtd did not start" >&2; exit 1; }
+' sh "$work" "$libvirtd" "$kvm_node" || { echo "libvirtd did not start" >&2; exit 1; }
 
 i=0
 while [ ! -S "$work/sock/libvirt-sock" ] || [ ! -s "$pidfile" ]; do
