@@ -74,9 +74,10 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
       ->check(CLI::IsMember({"qcow2", "raw"}))
       ->capture_default_str();
   cmd.add_option("--disk-bus", a.disk_bus,
-                 "keep (the closest device QEMU emulates), virtio, sata or "
-                 "scsi")
-      ->check(CLI::IsMember({"keep", "virtio", "sata", "scsi"}))
+                 "auto (the boot disk on a device its guest can drive, the "
+                 "rest as keep), keep (the closest device QEMU emulates), "
+                 "virtio, sata or scsi")
+      ->check(CLI::IsMember({"auto", "keep", "virtio", "sata", "scsi"}))
       ->capture_default_str();
   cmd.add_option("--nic-model", a.nic_model, "keep, virtio or e1000")
       ->check(CLI::IsMember({"keep", "virtio", "e1000"}))
