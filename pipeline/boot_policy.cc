@@ -240,13 +240,19 @@ bool PlaceBootDisk(VmSpec& vm, Diagnostics* diags) {
     vm.controllers.push_back(n);
     target_id = n.id;
   }
+  // With other hard disks left on the old controller, firmware might try
+  // one of them first: the moved disk then says it is the one to boot.
   bool any_order = std::any_of(vm.disks.begin(), vm.disks.end(),
                                [](const Disk& d) { return d.boot_order; });
+  bool others =
+      std::any_of(vm.disks.begin(), vm.disks.end(), [&](const Disk& d) {
+        return d.device == DiskDevice::kDisk && d.id != disk_id;
+      });
   for (Disk& d : vm.disks) {
     if (d.id != disk_id) continue;
     d.controller_id = target_id;
     d.unit.reset();  // the first free unit there
-    if (!any_order) d.boot_order = 1;
+    if (!any_order && others) d.boot_order = 1;
     break;
   }
   if (diags) diags->Warn("policy.boot-disk-bus", disk_id, why);

@@ -33,11 +33,11 @@ const Disk* BootDisk(const VmSpec& vm);
 // Windows before 8/2012; PVSCSI stays on BIOS and goes to SATA on UEFI;
 // IDE, SATA, virtio and virtio-scsi stay. The disk joins the first
 // controller of the new kind, or a new one (shared with IDE drives that q35
-// puts on AHCI), at the
-// first free unit, and gets boot order 1 when no disk had one (it is no
-// longer the first disk firmware would find). Each move is a
-// `policy.boot-disk-bus` warning saying why. Returns true when the boot
-// disk now sits on IDE (the machine then wants i440fx, which has IDE).
+// puts on AHCI), at the first free unit, and gets boot order 1 when no disk
+// had one and other hard disks remain (it may no longer be the first disk
+// firmware finds). Each move is a `policy.boot-disk-bus` warning saying
+// why. Returns true when the boot disk now sits on IDE (the machine then
+// wants i440fx, which has IDE).
 bool PlaceBootDisk(VmSpec& vm, Diagnostics* diags);
 
 }  // namespace ova2virt
