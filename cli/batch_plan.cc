@@ -104,7 +104,7 @@ Status ApplyShared(const json& obj, const std::string& where,
     } else if (key == "disk_bus") {
       ASSIGN_OR_RETURN(
           r.policy.disk_bus,
-          OneOf(v, where, key, {"keep", "virtio", "sata", "scsi"}));
+          OneOf(v, where, key, {"auto", "keep", "virtio", "sata", "scsi"}));
     } else if (key == "nic_model") {
       ASSIGN_OR_RETURN(r.policy.nic_model,
                        OneOf(v, where, key, {"keep", "virtio", "e1000"}));

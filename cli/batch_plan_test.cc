@@ -225,8 +225,8 @@ TEST_CASE("batch plan: every wrong item names the item and the key") {
       {R"({"input": "a.ova", "storage_dir": false})",
        "usage: item 1: 'storage_dir' must be a string"},
       {R"({"input": "a.ova", "disk_bus": "ide"})",
-       "usage: item 1: 'disk_bus' is 'ide', not one of keep, virtio, sata, "
-       "scsi"},
+       "usage: item 1: 'disk_bus' is 'ide', not one of auto, keep, virtio, "
+       "sata, scsi"},
       {R"({"input": "a.ova", "nic_model": "vmxnet3"})",
        "usage: item 1: 'nic_model' is 'vmxnet3', not one of keep, virtio, "
        "e1000"},

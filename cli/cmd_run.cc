@@ -70,6 +70,13 @@ int RunRun(Context& context, const RunArgs& args) {
     request.interactive = true;
     request.read_input = [t = terminal.get()] { return t->ReadTyped(); };
   }
+  // Warnings as they arise, before the console starts (or with the error):
+  // a guest that never boots is often explained by one of them.
+  if (!context.common.json) {
+    request.on_warnings = [&context](const Diagnostics& warnings) {
+      context.Warn(warnings);
+    };
+  }
   Result<RunReport> report = RunAppliance(request);
   terminal.reset();  // the terminal back to normal before any message
   if (!report.ok()) return context.Fail(report.status());
@@ -82,6 +89,18 @@ int RunRun(Context& context, const RunArgs& args) {
     }
     doc["powered_off"] = true;
     doc["seconds"] = report->seconds;
+    // Boot figures per guest, from its start: the first byte on its serial
+    // console, and its power-off.
+    doc["guests"] = nlohmann::json::array();
+    auto seconds = [](const std::optional<double>& s) {
+      return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
+    };
+    for (const GuestTimes& g : report->guests) {
+      doc["guests"].push_back(
+          {{"name", g.name},
+           {"seconds_to_first_console_byte", seconds(g.first_console_byte)},
+           {"seconds_to_power_off", seconds(g.powered_off)}});
+    }
     doc["console"] = captured.text;
     doc["kept"] = args.keep.empty() ? nlohmann::json(nullptr)
                                     : nlohmann::json(report->root);
@@ -89,7 +108,6 @@ int RunRun(Context& context, const RunArgs& args) {
     context.PrintJson(doc);
     return 0;
   }
-  context.Warn(report->import.warnings);
   char line[128];
   std::snprintf(line, sizeof line,
                 "ova2virt: the guest powered off after %.1f s",

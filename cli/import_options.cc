@@ -70,17 +70,21 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
                  "print the domain XML and the plan; change nothing");
     cmd.add_option("--network", a.networks,
                    "map a source network: SRC=NET, SRC=user or SRC=none "
-                   "(SRC * for all others); repeatable");
+                   "(SRC * for all others); repeatable")
+        ->allow_extra_args(false);
     cmd.add_option("--bridge", a.bridges,
-                   "map a source network to a host bridge: SRC=BRIDGE");
+                   "map a source network to a host bridge: SRC=BRIDGE; "
+                   "repeatable")
+        ->allow_extra_args(false);
   }
   cmd.add_option("--format", a.format, "disk format: qcow2 or raw")
       ->check(CLI::IsMember({"qcow2", "raw"}))
       ->capture_default_str();
   cmd.add_option("--disk-bus", a.disk_bus,
-                 "keep (the closest device QEMU emulates), virtio, sata or "
-                 "scsi")
-      ->check(CLI::IsMember({"keep", "virtio", "sata", "scsi"}))
+                 "auto (the boot disk on a device its guest can drive, the "
+                 "rest as keep), keep (the closest device QEMU emulates), "
+                 "virtio, sata or scsi")
+      ->check(CLI::IsMember({"auto", "keep", "virtio", "sata", "scsi"}))
       ->capture_default_str();
   cmd.add_option("--nic-model", a.nic_model, "keep, virtio or e1000")
       ->check(CLI::IsMember({"keep", "virtio", "e1000"}))
@@ -94,7 +98,8 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
   cmd.add_option("--deployment", a.deployment,
                  "the DeploymentOption to use (default: the descriptor's)");
   cmd.add_option("--prop", a.properties,
-                 "an OVF property for the guest: KEY=VALUE; repeatable");
+                 "an OVF property for the guest: KEY=VALUE; repeatable")
+      ->allow_extra_args(false);
   cmd.add_option("--ca", a.ca,
                  "PEM trust anchors: the package must be signed by them");
   cmd.add_option("--threads", a.threads,

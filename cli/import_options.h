@@ -25,7 +25,7 @@ struct ImportArgs {
   std::string format = "qcow2";
   std::vector<std::string> networks;  // --network SRC=NET|user|none
   std::vector<std::string> bridges;   // --bridge SRC=BRIDGE
-  std::string disk_bus = "keep";
+  std::string disk_bus = "auto";
   std::string nic_model = "keep";
   std::string virt_type;
   std::string vsys;

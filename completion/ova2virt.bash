@@ -45,7 +45,7 @@ _ova2virt() {
         --format) COMPREPLY=($(compgen -W "qcow2 raw" -- "$cur")); return ;;
         -O) COMPREPLY=($(compgen -W "qcow2 raw vmdk" -- "$cur")); return ;;
         -f) COMPREPLY=($(compgen -W "vmdk qcow2 raw" -- "$cur")); return ;;
-        --disk-bus) COMPREPLY=($(compgen -W "keep virtio sata scsi" -- "$cur")); return ;;
+        --disk-bus) COMPREPLY=($(compgen -W "auto keep virtio sata scsi" -- "$cur")); return ;;
         --nic-model) COMPREPLY=($(compgen -W "keep virtio e1000" -- "$cur")); return ;;
         --virt-type) COMPREPLY=($(compgen -W "kvm qemu" -- "$cur")); return ;;
         --ovf-version) COMPREPLY=($(compgen -W "1 2" -- "$cur")); return ;;

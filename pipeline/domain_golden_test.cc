@@ -120,7 +120,15 @@ TEST_CASE("domain goldens: every corpus descriptor") {
 }
 
 TEST_CASE("domain goldens: vmware-style bios appliance, keep policy") {
-  CheckApplianceGoldens("vmware-bios", One(VmwareBios()));
+  ImportPolicy keep;
+  keep.disk_bus = "keep";
+  CheckApplianceGoldens("vmware-bios", One(VmwareBios()), keep);
+}
+
+// The default (--disk-bus auto): the boot disk leaves LSI Logic for SATA,
+// the data disks stay on their controllers.
+TEST_CASE("domain goldens: vmware-style bios appliance, auto policy") {
+  CheckApplianceGoldens("vmware-bios-auto", One(VmwareBios()));
 }
 
 TEST_CASE("domain goldens: virtualbox ide-only bios machine gets i440fx") {

@@ -77,6 +77,9 @@ class Importer {
   Importer(Connection& conn, const ImportRequest& request)
       : conn_(conn), request_(request), txn_(conn, &report_.warnings) {}
 
+  // What has been gathered so far (after a failed Run: up to the failure).
+  const Diagnostics& warnings() const { return report_.warnings; }
+
   Result<ImportReport> Run() {
     Status s = Steps();
     if (s.ok()) s = txn_.journal_status();
@@ -697,8 +700,14 @@ Result<ImportReport> ImportAppliance(const std::string& uri,
 
 Result<ImportReport> ImportAppliance(Connection& conn,
                                      const ImportRequest& request) {
-  Result<ImportReport> r = Importer(conn, request).Run();
-  if (!r.ok()) return r.status().WithContext(InputDisplayName(request.input));
+  Importer importer(conn, request);
+  Result<ImportReport> r = importer.Run();
+  if (!r.ok()) {
+    if (request.warnings_on_failure != nullptr) {
+      request.warnings_on_failure->Append(importer.warnings());
+    }
+    return r.status().WithContext(InputDisplayName(request.input));
+  }
   return r;
 }
 

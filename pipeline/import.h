@@ -65,6 +65,9 @@ struct ImportRequest {
   // domain's <metadata> ("import-id"), and first cleans up the journals of
   // killed imports on the same connection (warning import.cleaned-leftovers).
   std::string journal_dir;
+  // When set and the import fails, the warnings it had gathered by then are
+  // appended here (`run` shows them with the error).
+  Diagnostics* warnings_on_failure = nullptr;
 };
 
 struct ImportedVolume {

@@ -167,6 +167,7 @@ class Planner {
     // --prop is an error before anything happens.
     ASSIGN_OR_RETURN(std::vector<PropertyValue> values,
                      ResolveProperties(vm, request_.properties));
+    RecordGivenValues(values, vm);
     if (WantsIsoEnvironment(vm)) {
       env = true;
       Disk cd;
@@ -230,6 +231,23 @@ class Planner {
     dp.xml = std::move(xml).value();
     plan_.domains.push_back(std::move(dp));
     return env;
+  }
+
+  // The domain's metadata records the values the guest was given (--prop),
+  // not the descriptor's defaults: they are what the guest runs with, and
+  // what an export writes back.
+  static void RecordGivenValues(const std::vector<PropertyValue>& values,
+                                VmSpec& vm) {
+    for (ProductInfo& p : vm.products) {
+      for (Property& prop : p.properties) {
+        std::string key = prop.FullKey();
+        for (const PropertyValue& v : values) {
+          if (v.key == key && v.value != prop.default_value.value_or("")) {
+            prop.default_value = v.value;
+          }
+        }
+      }
+    }
   }
 
   KeyValues Metadata(const VmSpec& vm) const {

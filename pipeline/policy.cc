@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "pipeline/boot_policy.h"
+
 namespace ova2virt {
 namespace {
 
@@ -136,7 +138,8 @@ class StoragePlanner {
       GroupFor("#" + bus, kind, model).disks.push_back({i, -1});
       return;
     }
-    // keep (and cd-roms under --disk-bus virtio): the closest device.
+    // keep, auto (its boot disk already moved) and cd-roms under
+    // --disk-bus virtio: the closest device.
     if (!c) {
       // No controller named: the machine's own default bus.
       if (pc_) {
@@ -327,21 +330,6 @@ void PlaceFloppies(VmSpec& vm, Diagnostics* diags) {
   });
 }
 
-// The disk firmware boots from: the lowest boot order, else the first hard
-// disk.
-const Disk* BootDisk(const VmSpec& vm) {
-  const Disk* best = nullptr;
-  for (const Disk& d : vm.disks) {
-    if (d.device != DiskDevice::kDisk) continue;
-    if (best == nullptr) best = &d;
-    if (d.boot_order &&
-        (!best->boot_order || *d.boot_order < *best->boot_order)) {
-      best = &d;
-    }
-  }
-  return best;
-}
-
 // Debian's OVMF (2022.11) has no driver for the LSI Logic, LSI SAS, MegaRAID
 // or PVSCSI adapters QEMU emulates: measured, a UEFI guest on any of them
 // drops to the UEFI shell, while AHCI, virtio and virtio-scsi boot. So under
@@ -479,9 +467,10 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
                                      const ImportPolicy& policy,
                                      Diagnostics* diags) {
   const std::string& bus = policy.disk_bus;
-  if (bus != "keep" && bus != "virtio" && bus != "sata" && bus != "scsi") {
+  if (bus != "auto" && bus != "keep" && bus != "virtio" && bus != "sata" &&
+      bus != "scsi") {
     return UsageError("disk bus " + Quote(bus) +
-                      " is not keep, virtio, sata or scsi");
+                      " is not auto, keep, virtio, sata or scsi");
   }
   const std::string& nic = policy.nic_model;
   if (nic != "keep" && nic != "virtio" && nic != "e1000") {
@@ -510,12 +499,16 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
   for (size_t i = 0; i < vm.disks.size(); ++i) {
     if (vm.disks[i].id.empty()) vm.disks[i].id = "disk" + std::to_string(i);
   }
-  // i440fx only for an IDE-only BIOS machine kept as it is: the guest may
-  // be old enough to have no AHCI driver (Windows XP, old Linux installs
-  // with ata_piix only), and q35 has no IDE. Everything else gets q35
-  // (PCIe, AHCI, secure boot with SMM).
-  bool pc = bus == "keep" && vm.firmware == Firmware::kBios &&
-            !vm.secure_boot && IdeOnly(vm);
+  // auto: the boot disk first goes where the guest's own drivers reach it
+  // (pipeline/boot_policy.h); the other disks are placed as under keep.
+  bool boot_on_ide = bus == "auto" && PlaceBootDisk(vm, d);
+  // i440fx only for an IDE-only BIOS machine kept as it is, or one whose
+  // boot disk must stay on IDE: the guest may be old enough to have no AHCI
+  // driver (Windows XP/7, old Linux installs with ata_piix only), and q35
+  // has no IDE. Everything else gets q35 (PCIe, AHCI, secure boot with SMM).
+  bool pc = (bus == "keep" || bus == "auto") &&
+            vm.firmware == Firmware::kBios && !vm.secure_boot &&
+            (IdeOnly(vm) || boot_on_ide);
   plan.machine = pc ? "pc" : "q35";
   PlaceFloppies(vm, d);
   if (bus == "keep") KeepUefiBootable(vm, d);

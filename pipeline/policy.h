@@ -30,7 +30,10 @@ struct NetworkMapping {
 Result<NetworkMapping> ParseNetworkMapping(std::string_view text);
 
 struct ImportPolicy {
-  std::string disk_bus = "keep";   // keep|virtio|sata|scsi
+  // auto: the boot disk on a device its guest drives, the rest as keep
+  // (pipeline/boot_policy.h); keep: every disk on the closest device QEMU
+  // emulates; virtio|sata|scsi: every disk there.
+  std::string disk_bus = "auto";
   std::string nic_model = "keep";  // keep|virtio|e1000
   std::vector<NetworkMapping> networks;
   std::string default_network = "default";  // for unmapped source networks
@@ -48,7 +51,8 @@ struct TargetPlan {
 };
 
 // Source VmSpec -> target plan. Substitutions are warnings:
-// policy.controller-substituted, policy.ide-to-sata, policy.disk-bus-changed,
+// policy.boot-disk-bus, policy.controller-substituted, policy.ide-to-sata,
+// policy.disk-bus-changed,
 // policy.disk-moved, policy.nic-substituted, policy.nic-model-changed,
 // policy.nic-removed, policy.network-mapping-unused, policy.default-memory,
 // policy.default-vcpus, policy.no-kvm. kUsage for an unknown policy value;

@@ -104,7 +104,9 @@ TEST_CASE("policy: keep maps every controller to its closest qemu device") {
   for (const Case& c : cases) {
     INFO(ToString(c.kind) << " " << ToString(c.model));
     Diagnostics d;
-    auto plan = ApplyImportPolicy(Machine(c.kind, c.model), ImportPolicy(), &d);
+    ImportPolicy keep;
+    keep.disk_bus = "keep";
+    auto plan = ApplyImportPolicy(Machine(c.kind, c.model), keep, &d);
     REQUIRE_OK(plan);
     CHECK(plan->machine == "q35");
     CHECK(ControllerOf(*plan, 0).kind == c.want_kind);
@@ -150,7 +152,9 @@ TEST_CASE("policy: ide-only bios machines get i440fx; anything else q35") {
   cd.controller_id = "ide1";
   cd.unit = 0;
   mixed.disks.push_back(cd);
-  auto m = ApplyImportPolicy(mixed, {}, nullptr);
+  ImportPolicy keep;
+  keep.disk_bus = "keep";
+  auto m = ApplyImportPolicy(mixed, keep, nullptr);
   REQUIRE_OK(m);
   CHECK(m->machine == "q35");
   CHECK(ControllerOf(*m, 1).kind == ControllerKind::kSata);

@@ -1,6 +1,8 @@
 #include "pipeline/run.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <optional>
@@ -60,7 +62,6 @@ class LogFollower {
  public:
   explicit LogFollower(std::string path) : path_(std::move(path)) {}
   Status Pump(ByteSink* out) {
-    if (out == nullptr) return OkStatus();
     if (!file_.valid()) {
       auto f = File::OpenRead(path_);
       if (!f.ok()) return OkStatus();  // QEMU has not created it yet
@@ -70,10 +71,12 @@ class LogFollower {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, file_.ReadAt(offset_, buf));
       if (n == 0) return OkStatus();
-      RETURN_IF_ERROR(out->Write({buf, n}));
+      if (out != nullptr) RETURN_IF_ERROR(out->Write({buf, n}));
       offset_ += n;
     }
   }
+  // True once the guest has written anything.
+  bool any() const { return offset_ > 0; }
 
  private:
   std::string path_;
@@ -98,28 +101,54 @@ Status PumpConsole(Console& console, const RunRequest& request) {
   return OkStatus();
 }
 
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Follows the consoles until every guest is off, noting when each printed
+// its first byte and when it powered off (seconds from `start`).
 Status WaitForGuests(Connection& conn, const ImportReport& report,
                      const RunRequest& request, std::vector<LogFollower>& logs,
-                     Console* console) {
-  auto start = std::chrono::steady_clock::now();
+                     Console* console, Clock::time_point start,
+                     std::vector<GuestTimes>& times) {
   for (;;) {
     bool all_off = true;
-    for (const ImportedDomain& d : report.domains) {
-      ASSIGN_OR_RETURN(DomainState state, conn.GetDomainState(d.name));
-      if (state != DomainState::kShutoff) all_off = false;
+    for (size_t i = 0; i < report.domains.size(); ++i) {
+      ASSIGN_OR_RETURN(DomainState state,
+                       conn.GetDomainState(report.domains[i].name));
+      if (state != DomainState::kShutoff) {
+        all_off = false;
+      } else if (!times[i].powered_off) {
+        times[i].powered_off = SecondsSince(start);
+      }
     }
-    for (LogFollower& log : logs) RETURN_IF_ERROR(log.Pump(request.console));
+    for (size_t i = 0; i < logs.size(); ++i) {
+      RETURN_IF_ERROR(logs[i].Pump(request.console));
+      if (logs[i].any() && !times[i].first_console_byte) {
+        times[i].first_console_byte = SecondsSince(start);
+      }
+    }
     if (console != nullptr) RETURN_IF_ERROR(PumpConsole(*console, request));
     if (all_off) return OkStatus();
     RETURN_IF_ERROR(CheckCancelled());
-    if (request.timeout.count() > 0 &&
-        std::chrono::steady_clock::now() - start > request.timeout) {
+    if (request.timeout.count() > 0 && Clock::now() - start > request.timeout) {
       return FailedError("the guest did not power off within " +
                          std::to_string(request.timeout.count()) +
                          " seconds; it was stopped");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Starts every guest (the clock starts here).
+Status StartAll(Connection& conn, ImportReport& report) {
+  for (ImportedDomain& d : report.domains) {
+    RETURN_IF_ERROR(conn.StartDomain(d.name));
+    d.started = true;
+  }
+  return OkStatus();
 }
 
 // Starts every guest paused, attaches to the first one's console, then lets
@@ -139,6 +168,38 @@ Status AttachAndStart(Connection& conn, ImportReport& report,
   return OkStatus();
 }
 
+// As root, QEMU may run as another user: libvirt-qemu, when /dev/kvm is
+// open to the kvm group (Debian's state once udev is installed), so the
+// embedded driver's qemu.conf keeps libvirt's default user
+// (virtdriver/connection.cc). libvirt's DAC driver then gives that user the
+// image and log files themselves, but it must also pass through the
+// directories holding them, which mkdtemp made 0700. 0711 lets any user
+// through but lets no one list them, which is what libvirt does with
+// /var/lib/libvirt/images; the files stay 0600.
+// The directories above the run's (TMPDIR, --keep's parents) are the
+// user's: they are checked, not changed, and one QEMU cannot pass is an
+// error saying what to do.
+Status LetQemuReach(const std::string& root, const std::string& images,
+                    const std::string& consoles) {
+  if (geteuid() != 0 || EmbeddedQemuRunsAsRoot()) return OkStatus();
+  for (const std::string& dir : {root, images, consoles}) {
+    if (chmod(dir.c_str(), 0711) != 0) return ErrnoError(dir, errno);
+  }
+  for (fs::path p = fs::path(root).parent_path(); !p.empty();
+       p = p.parent_path()) {
+    struct stat st;
+    if (stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+      return FailedError(
+          p.string() +
+          ": QEMU runs as libvirt's qemu user here (/dev/kvm is open to its "
+          "group) and cannot pass through this directory; set TMPDIR or "
+          "--keep to a directory others may pass, such as /var/tmp");
+    }
+    if (p == p.root_path()) break;
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<RunReport> RunAppliance(const RunRequest& request) {
@@ -149,6 +210,7 @@ Result<RunReport> RunAppliance(const RunRequest& request) {
   fs::create_directories(images, ec);
   fs::create_directories(consoles, ec);
   if (ec) return FailedError(root.path() + ": " + ec.message());
+  RETURN_IF_ERROR(LetQemuReach(root.path(), images, consoles));
 
   // QEMU's monitor socket lives under the driver's root, and a UNIX socket
   // path has 108 bytes: "<root>/lib/qemu/domain-N-<20 chars>/monitor.sock".
@@ -176,28 +238,37 @@ Result<RunReport> RunAppliance(const RunRequest& request) {
     import.serial_log_dir = consoles;
     import.serial_interactive = request.interactive;
     import.headless = true;
-    import.start = !request.interactive;
+    // run starts the guests itself, after the warnings are out and with
+    // the clock running.
+    import.start = false;
     import.force = true;  // a fresh root: nothing to protect
     import.policy.networks.insert(import.policy.networks.begin(),
                                   {"*", NicBinding::kUser, ""});
-    ASSIGN_OR_RETURN(report.import, ImportAppliance(*conn, import));
-    auto started = std::chrono::steady_clock::now();
+    Diagnostics failed_warnings;
+    import.warnings_on_failure = &failed_warnings;
+    Result<ImportReport> imported = ImportAppliance(*conn, import);
+    if (!imported.ok()) {
+      if (request.on_warnings) request.on_warnings(failed_warnings);
+      return imported.status();
+    }
+    report.import = std::move(imported).value();
+    if (request.on_warnings) request.on_warnings(report.import.warnings);
     std::vector<LogFollower> logs;
     std::unique_ptr<Console> console;
     for (const ImportedDomain& d : report.import.domains) {
       logs.emplace_back(d.serial_log);
+      report.guests.push_back({d.name, std::nullopt, std::nullopt});
     }
-    if (request.interactive) {
-      outcome = AttachAndStart(*conn, report.import, &console);
-    }
+    auto started = Clock::now();
+    outcome = request.interactive
+                  ? AttachAndStart(*conn, report.import, &console)
+                  : StartAll(*conn, report.import);
     if (outcome.ok()) {
-      outcome =
-          WaitForGuests(*conn, report.import, request, logs, console.get());
+      outcome = WaitForGuests(*conn, report.import, request, logs,
+                              console.get(), started, report.guests);
     }
     console.reset();
-    report.seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - started)
-                         .count();
+    report.seconds = SecondsSince(started);
     // Whatever happened, nothing keeps running: the embedded driver's
     // guests would die with this process anyway, but not tidily.
     for (const ImportedDomain& d : report.import.domains) {

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/byte_stream.h"
 #include "core/status.h"
@@ -33,12 +35,25 @@ struct RunRequest {
   // the console is attached, so nothing they print is lost.
   bool interactive = false;
   std::function<Result<std::string>()> read_input;
+  // Called with the import's warnings as soon as they are known: after the
+  // import, before the guests start (so they come before the console), or
+  // with what was gathered when the import fails.
+  std::function<void(const Diagnostics&)> on_warnings;
+};
+
+// Boot figures of one guest, in seconds from its start (as hypervisor
+// projects' integration tests report them); unset when it never happened.
+struct GuestTimes {
+  std::string name;
+  std::optional<double> first_console_byte;
+  std::optional<double> powered_off;
 };
 
 struct RunReport {
   ImportReport import;
-  std::string root;    // the embedded driver's root
-  double seconds = 0;  // from start to the last power-off
+  std::string root;                // the embedded driver's root
+  double seconds = 0;              // from start to the last power-off
+  std::vector<GuestTimes> guests;  // in domain order
 };
 
 // Imports, boots and waits. Ok when every guest powered off by itself;

@@ -73,6 +73,11 @@ std::string_view ToString(DomainState s);
 // "test:///default"); false for "qemu+ssh://host/system" and friends.
 bool IsLocalUri(std::string_view uri);
 
+// True when we are root and an embedded driver we prepare runs QEMU as
+// root (only root may open /dev/kvm); false when QEMU runs as libvirt's
+// default user (libvirt-qemu) and must be able to reach its files.
+bool EmbeddedQemuRunsAsRoot();
+
 class Connection {
  public:
   ~Connection();

@@ -296,9 +296,10 @@ TEST_CASE("daemon: a vmware-style machine starts with every device kept") {
   }
 }
 
-// Every machine of the golden tests, as the keep policy makes it, must
-// start in real QEMU: the XML libvirt accepts is not enough (QEMU refuses
-// devices libvirt allows, e.g. IDE on q35, or an lsilogic unit past 6).
+// Every machine of the golden tests, as the keep and auto policies make
+// it, must start in real QEMU: the XML libvirt accepts is not enough (QEMU
+// refuses devices libvirt allows, e.g. IDE on q35, or an lsilogic unit past
+// 6).
 TEST_CASE("daemon: every golden test machine starts in qemu") {
   Fixture f;
   bool have_swtpm = RunCommand("command -v swtpm >/dev/null").exit_code == 0;
@@ -308,14 +309,21 @@ TEST_CASE("daemon: every golden test machine starts in qemu") {
           .exit_code == 0);
   std::string blank_bytes = testing::ReadFileOrDie(blank);
   int n = 0;
-  for (VmSpec vm :
-       {test_machines::VmwareBios(), test_machines::VirtualBoxIde(),
-        test_machines::EfiSecureBoot(), test_machines::EfiOddities()}) {
+  std::vector<std::pair<VmSpec, std::string>> machines;
+  for (const char* bus : {"keep", "auto"}) {
+    for (const VmSpec& vm :
+         {test_machines::VmwareBios(), test_machines::VirtualBoxIde(),
+          test_machines::EfiSecureBoot(), test_machines::EfiOddities()}) {
+      machines.push_back({vm, bus});
+    }
+  }
+  for (auto& [vm, bus] : machines) {
     std::string name = testing::UniqueName("machine" + std::to_string(++n));
-    INFO(vm.name << " as " << name);
+    INFO(vm.name << " (--disk-bus " << bus << ") as " << name);
     vm.memory_bytes = 256ull << 20;  // nothing boots; keep QEMU small
     if (!have_swtpm) vm.tpm.reset();
     ImportPolicy policy;
+    policy.disk_bus = bus;
     policy.virt_type = "qemu";
     policy.networks = {*ParseNetworkMapping("*=user")};
     auto plan = ApplyImportPolicy(vm, policy, nullptr);
