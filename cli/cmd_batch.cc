@@ -353,6 +353,9 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
                    OneLine(report.state_error.message()).c_str());
     }
   }
+  // Out now: the report must reach its file even if the process is ended
+  // before exit() flushes (a second signal, libvirt threads at exit).
+  std::fflush(stdout);
   // 0 only when every item is done or skipped; the items' own codes are in
   // the report (docs/batch.md).
   return report.summary.ok ? 0 : 1;
