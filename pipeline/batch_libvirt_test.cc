@@ -2,6 +2,12 @@
 // "still there", and imports that land or leave nothing.
 #include "pipeline/batch_libvirt.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 
 #include "tests/support/test_util.h"
@@ -264,6 +270,38 @@ TEST_CASE("batch libvirt: an export item writes, records and recognises") {
   CHECK(failed_work.status.code() == ErrorCode::kNotFound);
   CHECK_FALSE(failed_work.output.has_value());
   CHECK(fs::is_empty(dir.Join("out")));
+}
+
+// A host that accepts the connection and never answers (a frozen libvirtd:
+// its socket is still there): the executor gives up within its timeout,
+// naming the host, instead of waiting forever (issue 15).
+TEST_CASE("batch libvirt: a host that does not answer is given up in time") {
+  TempDir tmp;
+  std::string sock = tmp.Join("libvirt-sock");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(sock.size() < sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, sock.c_str(), sock.size());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 8) == 0);  // connections queue; nobody answers
+  std::string uri = "qemu+unix:///system?socket=" + sock;
+  LibvirtBatchExecutor executor(nullptr, std::chrono::milliseconds(800));
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = executor.Connect(uri);
+  double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  CHECK(!s.ok());
+  CHECK(s.message().find("cannot connect to " + Quote(uri)) !=
+        std::string::npos);
+  CHECK(s.message().find("no answer within 1 s") != std::string::npos);
+  CHECK(took < 5);
+  // A host that answers is connected, and stays so.
+  CHECK_OK(executor.Connect("test:///default"));
+  CHECK_OK(executor.Connect("test:///default"));
+  ::close(fd);
 }
 
 }  // namespace

@@ -120,7 +120,9 @@ if [ -e /dev/kvm ] && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
 fi
 
 # The daemon's private view of the file system, then the daemon itself
-# (-d: it forks, writes its pid file and keeps the namespace alive).
+# (-d: it forks, writes its pid file and keeps the namespace alive). A test
+# that kills the daemon restarts it with the same command
+# ($OVA2VIRT_TEST_RESTART, below).
 # shellcheck disable=SC2016  # expanded by the inner shell
 unshare -m --propagation private sh -ec '
   w=$1
@@ -147,7 +149,25 @@ daemon_ns=$(readlink "/proc/$(cat "$pidfile")/ns/mnt")
 echo "libvirtd $(cat "$pidfile") at $uri"
 
 # Bounded below ctest's TIMEOUT, so this script always gets to clean up.
-OVA2VIRT_TEST_URI="$uri" timeout --kill-after=10 240 "$bin" "$@"
+export OVA2VIRT_TEST_RESTART="$work/restart-daemon.sh"
+# A restarted daemon's namespace is another: cleanup() finds its pid in the
+# pid file (and a test that restarts the daemon starts no domains).
+cat >"$OVA2VIRT_TEST_RESTART" <<EOF
+#!/bin/sh
+rm -f "$pidfile"
+exec unshare -m --propagation private sh -ec '
+  w=\$1
+  mount -t tmpfs tmpfs /run
+  mount --bind "\$w/etc/libvirt" /etc/libvirt
+  mount --bind "\$w/lib" /var/lib/libvirt
+  mount --bind "\$w/cache" /var/cache/libvirt
+  mount --bind "\$w/log" /var/log/libvirt
+  exec "\$2" -d -f "\$w/etc/libvirt/libvirtd.conf" -p "\$w/libvirtd.pid"
+' sh "$work" "$libvirtd"
+EOF
+chmod +x "$OVA2VIRT_TEST_RESTART"
+export OVA2VIRT_TEST_PIDFILE="$pidfile"
+OVA2VIRT_TEST_URI="$uri" timeout --kill-after=10 "${OVA2VIRT_IT_TIMEOUT:-240}" "$bin" "$@"
 rc=$?
 if [ $rc -ne 0 ]; then
   echo "--- libvirtd log (errors) ---"
