@@ -152,7 +152,7 @@ mh_uri() {
 mh_virsh() {
     _n=$1
     shift
-    virsh -q -c "$(mh_uri "$_n" tls)" "$@" </dev/null
+    timeout 120 virsh -q -c "$(mh_uri "$_n" tls)" "$@" </dev/null
 }
 
 # mh_in_host N CMD...: CMD inside host N's namespaces.
@@ -221,12 +221,12 @@ ca_file = "/etc/libvirt/pki/cacert.pem"
 tls_allowed_dn_list = ["O=ova2virt test,CN=ova2virt-client"]
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
-    : >"$_h/etc/libvirt/qemu.conf"
-    # As run_integration.sh: where only root may open /dev/kvm, QEMU runs
-    # as root, else libvirt re-probes QEMU on every call.
-    if [ -e /dev/kvm ] && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
-        printf 'user = "root"\ngroup = "root"\n' >>"$_h/etc/libvirt/qemu.conf"
-    fi
+    # QEMU (and its capability probe) runs as root: whether the probe can
+    # open /dev/kvm then does not depend on the node's mode, which other
+    # tests on this machine change -- a change makes libvirt drop its
+    # capability cache and probe QEMU again in the middle of an import (seen
+    # here: a probe that never returned, and a define waiting on it).
+    printf 'user = "root"\ngroup = "root"\n' >"$_h/etc/libvirt/qemu.conf"
     # The capability cache another host made, if any (see mh_init).
     if [ -d "$MH_WORK/capscache/capabilities" ]; then
         cp -a "$MH_WORK/capscache/capabilities" "$_h/cache/qemu/"
@@ -330,7 +330,8 @@ mh_start_libvirtd() {
     fi
     mh_virsh "$_n" pool-start default >/dev/null 2>&1
     # The QEMU capability probe (the expensive part of a cold start).
-    mh_virsh "$_n" domcapabilities --virttype qemu >/dev/null ||
+    timeout 180 virsh -q -c "$(mh_uri "$_n" tls)" domcapabilities --virttype qemu \
+        >/dev/null </dev/null ||
         { mh_log "host $_n: no domain capabilities"; return 1; }
 }
 
@@ -383,6 +384,43 @@ mh_stop_host() {
     ip link del "mh${MH_TAG}h$_n" 2>/dev/null
     ip netns del "$(mh_ns "$_n")" 2>/dev/null
     rm -f "$_h/init.pid" "$_h/holder.pid" "$_h/pidns"
+}
+
+# mh_make_appliance SAMPLES SRC DIR NAME DATA_MIB: DIR/NAME.ova, a two-disk
+# appliance packed the way ovftool packs one: the BIOS sample's boot disk
+# and a DATA_MIB MiB data disk (DIR/NAME.data.raw, its raw image) with
+# pseudo-random data in a third of it, spread through the disk.
+mh_make_appliance() {
+    _dir=$3/$4.parts
+    mkdir -p "$_dir"
+    python3 - "$3/$4.data.raw" "$5" <<'PY' || return 1
+import random, sys
+size = int(sys.argv[2]) << 20
+rnd = random.Random(15)
+with open(sys.argv[1], "wb") as f:
+    f.truncate(size)
+    for i in range(0, size, 3 << 20):
+        f.seek(i + rnd.randrange(2 << 20))
+        f.write(rnd.randbytes(1 << 20))
+PY
+    cp "$1/ova2virt-sample-bios/ova2virt-sample-bios-disk1.vmdk" "$_dir/$4-disk1.vmdk"
+    python3 "$2/tests/tools/vmdk_stream.py" "$3/$4.data.raw" "$_dir/$4-disk2.vmdk" \
+        >/dev/null || return 1
+    python3 "$2/tests/tools/ovf_write.py" "$_dir/$4.ovf" --name "$4" \
+        --disk "$4-disk1.vmdk:$(stat -c %s "$_dir/$4-disk1.vmdk"):$((64 << 20))" \
+        --disk "$4-disk2.vmdk:$(stat -c %s "$_dir/$4-disk2.vmdk"):$(($5 << 20))" ||
+        return 1
+    python3 "$2/tests/tools/ova_pack.py" "$3/$4.ova" "$_dir/$4.ovf" \
+        "$_dir/$4-disk1.vmdk" "$_dir/$4-disk2.vmdk" >/dev/null || return 1
+    rm -rf "$_dir"
+}
+
+# mh_cpu N: CPU seconds used so far by host N's processes (user + system,
+# with their reaped children's).
+mh_cpu() {
+    for _p in $(mh_host_pids "$1"); do
+        awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$_p/stat" 2>/dev/null
+    done | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.2f\n", t / hz }'
 }
 
 # mh_stop_all: every host started so far.

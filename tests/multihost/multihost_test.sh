@@ -55,27 +55,12 @@ mkdir -p "$plan/packages" "$plan/out" "$work/ref"
 cp "$SAMPLES/ova2virt-sample-bios.ova" "$SAMPLES/ova2virt-sample-uefi.ova" \
     "$plan/packages/"
 cp -r "$SAMPLES/ova2virt-sample-bios" "$plan/packages/bios-dir"
-# A two-disk appliance: the BIOS sample's boot disk and a 48 MiB data disk
-# with data scattered through it, packed the way ovftool packs one.
-python3 - "$work/data.src" <<'PY'
-import random, sys
-rnd = random.Random(15)
-with open(sys.argv[1], "wb") as f:
-    f.truncate(48 << 20)
-    for i in range(0, 48 << 20, 3 << 20):
-        f.seek(i + rnd.randrange(1 << 20))
-        f.write(rnd.randbytes(256 << 10))
-PY
-md=$work/multi
-mkdir -p "$md"
-cp "$SAMPLES/ova2virt-sample-bios/ova2virt-sample-bios-disk1.vmdk" "$md/multi-disk1.vmdk"
-python3 "$SRC/tests/tools/vmdk_stream.py" "$work/data.src" "$md/multi-disk2.vmdk" >/dev/null &&
-    python3 "$SRC/tests/tools/ovf_write.py" "$md/multi.ovf" --name multi \
-        --disk "multi-disk1.vmdk:$(stat -c %s "$md/multi-disk1.vmdk"):$((64 << 20))" \
-        --disk "multi-disk2.vmdk:$(stat -c %s "$md/multi-disk2.vmdk"):$((48 << 20))" &&
-    python3 "$SRC/tests/tools/ova_pack.py" "$plan/packages/multi.ova" "$md/multi.ovf" \
-        "$md/multi-disk1.vmdk" "$md/multi-disk2.vmdk" ||
+# A two-disk appliance: the BIOS sample's boot disk and a 48 MiB data disk,
+# packed the way ovftool packs one.
+mh_make_appliance "$SAMPLES" "$SRC" "$work" multi 48 ||
     { echo "cannot build the two-disk appliance" >&2; exit 1; }
+cp "$work/multi.ova" "$plan/packages/"
+tar -xf "$work/multi.ova" -C "$work" multi-disk2.vmdk
 
 # What every volume must hold: `ova2virt convert` of its source VMDK.
 ref() {
@@ -84,10 +69,10 @@ ref() {
 }
 ref "$SAMPLES/ova2virt-sample-bios/ova2virt-sample-bios-disk1.vmdk" bios
 ref "$SAMPLES/ova2virt-sample-uefi/ova2virt-sample-uefi-disk1.vmdk" uefi
-ref "$md/multi-disk2.vmdk" data
+ref "$work/multi-disk2.vmdk" data
 cmp -s "$work/ref/bios.raw" "$SAMPLES/ova2virt-sample-bios.raw" ||
     fail "ova2virt convert of the BIOS sample's disk differs from the sample's raw image"
-cmp -s "$work/ref/data.raw" "$work/data.src" || fail "ova2virt convert of the data disk differs from its raw image"
+cmp -s "$work/ref/data.raw" "$work/multi.data.raw" || fail "ova2virt convert of the data disk differs from its raw image"
 
 # --- domains already on hosts 1 and 2, for the exports --------------------
 for n in 1 2; do
@@ -139,7 +124,8 @@ fi
 # batch: runs the plan with --json, leaving $rc, $work/out.json, $work/err.
 batch() {
     # shellcheck disable=SC2086  # $jobs is two or four words
-    "$OVA2VIRT" batch --json $jobs "$plan/migrate.json" >"$work/out.json" 2>"$work/err"
+    # Bounded below ctest's TIMEOUT, so that the hosts are always torn down.
+    timeout 240 "$OVA2VIRT" batch --json $jobs "$plan/migrate.json" >"$work/out.json" 2>"$work/err"
     rc=$?
 }
 item() {  # item ID EXPR: EXPR on that item of the last report
@@ -159,7 +145,7 @@ tc qdisc add dev "mh${MH_TAG}h2" root tbf rate 24mbit burst 64kb latency 400ms |
     { echo "cannot throttle host 2's link" >&2; exit 1; }
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-"$OVA2VIRT" batch --json $jobs "$plan/migrate.json" >"$work/out.json" 2>"$work/err" &
+timeout 240 "$OVA2VIRT" batch --json $jobs "$plan/migrate.json" >"$work/out.json" 2>"$work/err" &
 bpid=$!
 i=0
 killed=""
