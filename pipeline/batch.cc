@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -106,8 +108,24 @@ class Runner {
 
   BatchReport Run() {
     const double start = clock_.Seconds();
-    size_t workers =
-        std::min<size_t>(std::max(options_.jobs, 1), plan_.items.size());
+    const int jobs = std::max(options_.jobs, 1);
+    for (size_t i = 0; i < plan_.items.size(); ++i) {
+      const std::string& connect = plan_.items[i].connect;
+      auto [it, added] = host_of_.emplace(connect, hosts_.size());
+      if (added) {
+        Host h;
+        h.connect = connect;
+        auto limit = plan_.max_jobs.find(connect);
+        h.limit = limit != plan_.max_jobs.end() ? limit->second
+                  : options_.jobs_per_host > 0  ? options_.jobs_per_host
+                                                : jobs;
+        h.limit = std::clamp(h.limit, 1, jobs);
+        hosts_.push_back(std::move(h));
+      }
+      hosts_[it->second].queue.push_back(i);
+    }
+    queued_ = plan_.items.size();
+    size_t workers = std::min<size_t>(jobs, plan_.items.size());
     if (workers <= 1) {
       Work();
     } else {
@@ -123,20 +141,99 @@ class Runner {
   }
 
  private:
+  // A connection's share of the plan.
+  struct Host {
+    std::string connect;
+    std::deque<size_t> queue;  // its items not taken yet, in plan order
+    int limit = 1;             // items at once
+    int running = 0;
+    size_t peak = 0;
+    bool connecting = false;  // an item is in Connect(): the others wait
+    Status down;              // not ok: the host did not answer
+    double first_start = -1, last_end = 0;
+  };
+
+  // The next item to take (and its host), waiting while every host with
+  // items left is at its limit; nullopt when nothing is left or the run
+  // stops. Items of an unreachable host come first: they fail at once.
+  // Otherwise the host with the fewest items running, ties to the one
+  // whose next item comes first in the plan.
+  std::optional<size_t> Take(std::unique_lock<std::mutex>& lock) {
+    for (;;) {
+      if (queued_ == 0 || stop_ || CancelRequested()) return std::nullopt;
+      Host* best = nullptr;
+      for (Host& h : hosts_) {
+        if (h.queue.empty()) continue;
+        if (!h.down.ok()) {
+          best = &h;
+          break;
+        }
+        if (h.connecting || h.running >= h.limit) continue;
+        if (best == nullptr || h.running < best->running ||
+            (h.running == best->running &&
+             h.queue.front() < best->queue.front())) {
+          best = &h;
+        }
+      }
+      if (best != nullptr) {
+        size_t i = best->queue.front();
+        best->queue.pop_front();
+        --queued_;
+        return i;
+      }
+      // Woken when an item ends; the timeout notices an interruption.
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+
+  Host& HostOf(size_t i) { return hosts_[host_of_.at(plan_.items[i].connect)]; }
+
+  // An item of a host that does not answer: failed, one line, its state
+  // record untouched.
+  void Unreachable(size_t i, const Status& why) {
+    ItemResult& r = report_.items[i];
+    r.status = ItemStatus::kFailed;
+    r.reason = "target unreachable";
+    r.error = why;
+    observer_.ItemFinished(i, plan_.items[i], r);
+  }
+
   // Takes items until none is left, the user interrupts, or the state
   // cannot be saved.
   void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (next_ >= plan_.items.size() || stop_ || CancelRequested()) return;
-        i = next_++;
-        observer_.ItemStarted(i, plan_.items[i]);
+      std::optional<size_t> taken = Take(lock);
+      if (!taken) return;
+      const size_t i = *taken;
+      Host& host = HostOf(i);
+      if (!host.down.ok()) {
+        Unreachable(i, host.down);
+        continue;
       }
+      ++host.running;
+      host.connecting = true;
+      lock.unlock();
+      Status reached = executor_.Connect(host.connect);
+      lock.lock();
+      host.connecting = false;
+      if (!reached.ok()) {
+        host.down = reached;
+        --host.running;
+        Unreachable(i, reached);
+        cv_.notify_all();
+        continue;
+      }
+      host.peak = std::max<size_t>(host.peak, host.running);
+      if (host.first_start < 0) host.first_start = clock_.Seconds();
+      observer_.ItemStarted(i, plan_.items[i]);
+      cv_.notify_all();  // the host's other items may go now
+      lock.unlock();
       std::optional<StateRecord> record;
       ItemResult result = RunItem(plan_.items[i], &record);
-      std::lock_guard<std::mutex> lock(mu_);
+      lock.lock();
+      --host.running;
+      host.last_end = clock_.Seconds();
       if (record) {
         state_.items[plan_.items[i].key] = std::move(*record);
         Status saved = observer_.SaveState(state_);
@@ -147,6 +244,7 @@ class Runner {
       }
       report_.items[i] = std::move(result);
       observer_.ItemFinished(i, plan_.items[i], report_.items[i]);
+      cv_.notify_all();
     }
   }
 
@@ -201,6 +299,7 @@ class Runner {
     r.domains = work.domains;
     r.warnings = std::move(work.warnings);
     r.plan_text = std::move(work.plan_text);
+    r.bytes = work.bytes;
     r.error = work.status;
     ItemResult done = finish(!work.status.ok()  ? ItemStatus::kFailed
                              : options_.dry_run ? ItemStatus::kWouldRun
@@ -253,6 +352,39 @@ class Runner {
     }
     s.seconds = seconds;
     s.interrupted = CancelRequested();
+    for (const Host& h : hosts_) {
+      HostSummary hs;
+      hs.connect = h.connect;
+      hs.peak = h.peak;
+      hs.seconds = h.first_start < 0 ? 0 : h.last_end - h.first_start;
+      if (!h.down.ok()) hs.unreachable = h.down.message();
+      report_.hosts.push_back(std::move(hs));
+    }
+    for (size_t i = 0; i < report_.items.size(); ++i) {
+      const ItemResult& r = report_.items[i];
+      HostSummary& hs = report_.hosts[host_of_.at(plan_.items[i].connect)];
+      ++hs.items;
+      hs.bytes += r.bytes;
+      switch (r.status) {
+        case ItemStatus::kDone:
+        case ItemStatus::kWouldRun:
+          ++hs.done;
+          break;
+        case ItemStatus::kSkipped:
+        case ItemStatus::kWouldSkip:
+          ++hs.skipped;
+          break;
+        case ItemStatus::kFailed:
+          ++hs.failed;
+          break;
+        case ItemStatus::kNotStarted:
+          ++hs.not_started;
+          break;
+      }
+    }
+    for (HostSummary& hs : report_.hosts) {
+      if (hs.seconds > 0) hs.throughput = hs.bytes / hs.seconds;
+    }
     s.ok = s.failed == 0 && s.not_started == 0 && report_.state_error.ok();
   }
 
@@ -264,7 +396,10 @@ class Runner {
   BatchObserver no_observer_;
   BatchObserver& observer_;
   std::mutex mu_;  // guards everything below, state_ and observer calls
-  size_t next_ = 0;
+  std::condition_variable cv_;  // an item ended, or a host answered
+  std::vector<Host> hosts_;
+  std::map<std::string, size_t> host_of_;  // connect -> hosts_ index
+  size_t queued_ = 0;                      // items not taken yet
   bool stop_ = false;
   BatchReport report_;
 };

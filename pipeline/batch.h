@@ -55,6 +55,10 @@ const std::string& ExportOutputPath(const ExportRequest& request);
 struct BatchPlan {
   std::string path;  // the plan file, for messages
   std::vector<BatchItem> items;
+  // Per-host limits from the plan ("hosts": {URI: {"max_jobs": N}}), by
+  // connection URI as the items name it; they replace --jobs-per-host for
+  // that host.
+  std::map<std::string, int> max_jobs;
 };
 
 // A digest (hex SHA-256) of what shapes an item's result: its kind and
@@ -130,6 +134,7 @@ struct ItemWork {
   std::optional<RecordedOutput> output;  // a successful export (not dry)
   Diagnostics warnings;
   std::string plan_text;  // dry runs only: the plan in words
+  uint64_t bytes = 0;     // written: an import's volumes, an export's output
 };
 
 struct ExecuteOptions {
@@ -161,6 +166,12 @@ class BatchExecutor {
   // nothing behind (the import and export pipelines roll back).
   virtual ItemWork Execute(const BatchItem& item, const SourceIdentity& source,
                            const ExecuteOptions& options) = 0;
+  // Makes sure the host `connect` answers (opening, or reopening after it
+  // was lost, the connection its items share), within a bounded time. An
+  // error (naming the host) marks the host unreachable: its items fail
+  // with reason "target unreachable" without being tried. Called before
+  // every item, never twice at once for one host.
+  virtual Status Connect(const std::string& /*connect*/) { return OkStatus(); }
 };
 
 // Seconds for durations and the wall clock for the state, injectable so
@@ -191,6 +202,18 @@ struct ItemResult {
   std::vector<std::string> domains;
   Diagnostics warnings;
   std::string plan_text;  // dry runs
+  uint64_t bytes = 0;     // what it wrote (ItemWork::bytes)
+};
+
+// One host's share of a run (the items of one connection).
+struct HostSummary {
+  std::string connect;
+  size_t items = 0, done = 0, skipped = 0, failed = 0, not_started = 0;
+  size_t peak = 0;          // most items at once
+  double seconds = 0;       // from its first item's start to its last's end
+  uint64_t bytes = 0;       // written by its items
+  double throughput = 0;    // bytes / seconds (0 when nothing was written)
+  std::string unreachable;  // why, when the host did not answer
 };
 
 struct BatchSummary {
@@ -204,7 +227,8 @@ struct BatchSummary {
 };
 
 struct BatchReport {
-  std::vector<ItemResult> items;  // in plan order
+  std::vector<ItemResult> items;   // in plan order
+  std::vector<HostSummary> hosts;  // in order of first appearance
   BatchSummary summary;
   Status state_error;  // saving the state failed: no item was started after
 };
@@ -224,6 +248,9 @@ class BatchObserver {
 
 struct BatchOptions {
   int jobs = 1;  // items at once; at least 1
+  // Items at once on one host (connection); 0: no limit but `jobs`. A
+  // host's max_jobs in the plan replaces it.
+  int jobs_per_host = 0;
   bool dry_run = false;
   Clock* clock = nullptr;  // nullptr: SystemClock()
 };
@@ -236,8 +263,13 @@ std::optional<std::string> ReasonToRun(const StateRecord* record,
                                        const SourceIdentity& source,
                                        const std::string& settings);
 
-// Runs the plan: at most `options.jobs` items at once, in plan order as
-// far as parallelism allows; each item is identified, checked against
+// Runs the plan: at most `options.jobs` items at once, and on each host at
+// most its limit (BatchPlan::max_jobs, else options.jobs_per_host). The
+// next item is taken from the host with the fewest items running (ties:
+// plan order), so no host idles while another's items queue; within a
+// host, in plan order. A host that does not answer (BatchExecutor::Connect)
+// fails its items at once, reason "target unreachable", without holding
+// up the others; each item is identified, checked against
 // `state` and its target, and run unless done. Failures do not stop the
 // others. After each item that ran, `state` is updated and the observer
 // asked to save it (not on a dry run). Once cancellation is requested

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipeline/batch.h"
@@ -114,6 +115,24 @@ class FakeExecutor : public BatchExecutor {
     return gone.count(item.key) == 0 && !record.domains.empty();
   }
 
+  Status Connect(const std::string& connect) override {
+    if (connect_delay.count() > 0) std::this_thread::sleep_for(connect_delay);
+    std::lock_guard<std::mutex> lock(mu);
+    ++connects[connect];
+    if (down_hosts.count(connect)) {
+      return FailedError("libvirt: cannot connect to " + Quote(connect) +
+                         ": no answer within 1 s");
+    }
+    return OkStatus();
+  }
+
+  // How many hosts have an item running now.
+  int HostsBusy() {
+    return static_cast<int>(
+        std::count_if(host_running.begin(), host_running.end(),
+                      [](const auto& kv) { return kv.second > 0; }));
+  }
+
   ItemWork Execute(const BatchItem& item, const SourceIdentity& source,
                    const ExecuteOptions& options) override {
     {
@@ -123,8 +142,21 @@ class FakeExecutor : public BatchExecutor {
       ++running;
       ++started;
       peak = std::max(peak, running);
+      int& on_host = host_running[item.connect];
+      ++on_host;
+      host_peak[item.connect] = std::max(host_peak[item.connect], on_host);
+      hosts_peak = std::max(hosts_peak, HostsBusy());
     }
     if (during) during(item);
+    if (wait_for_hosts > 0) {
+      // Stay until that many hosts are busy at once (or no further item
+      // can come): a scheduler that lets a host idle never gets there.
+      std::unique_lock<std::mutex> lock(mu);
+      cv.notify_all();
+      cv.wait_for(lock, std::chrono::seconds(2), [&] {
+        return HostsBusy() >= wait_for_hosts || started == total;
+      });
+    }
     if (wait_for_company) {
       // Stay until `jobs` items run at once (or no further item can come),
       // so the test proves the bound is reached and never exceeded.
@@ -149,6 +181,7 @@ class FakeExecutor : public BatchExecutor {
     {
       std::lock_guard<std::mutex> lock(mu);
       --running;
+      --host_running[item.connect];
       cv.notify_all();
       if (failing.count(item.key)) {
         work.status = CorruptError(item.import.input +
@@ -176,6 +209,12 @@ class FakeExecutor : public BatchExecutor {
   ExecuteOptions last_options;
   bool wait_for_company = false;
   int running = 0, peak = 0, started = 0, total = 0;
+  // Per host (item.connect): items running now, the most at once; the
+  // most hosts busy at once; Connect() calls; hosts that do not answer.
+  std::map<std::string, int> host_running, host_peak, connects;
+  int hosts_peak = 0, wait_for_hosts = 0;
+  std::set<std::string> down_hosts;
+  std::chrono::milliseconds connect_delay{0};
 };
 
 class RecordingObserver : public BatchObserver {

@@ -3,8 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <map>
+#include <filesystem>
 
 #include "core/file.h"
 #include "core/xml.h"
@@ -211,25 +212,44 @@ bool DomainMadeBy(Connection& conn, const std::string& name,
 Result<CleanupReport> CleanupLeftovers(const CleanupRequest& request) {
   std::string dir =
       request.journal_dir.empty() ? DefaultJournalDir() : request.journal_dir;
-  std::vector<std::string> busy;
-  ASSIGN_OR_RETURN(std::vector<StaleJournal> stale,
-                   LockStaleJournals(dir, &busy));
   CleanupReport report;
-  for (const std::string& path : busy) {
-    report.journals.push_back(Unprocessed(path, nullptr, "in use"));
-  }
   auto open = request.open;
   if (!open) {
     open = [](const std::string& uri) { return Connection::Open(uri); };
   }
-  // One connection per URI the journals recorded.
-  std::map<std::string, std::vector<StaleJournal*>> by_uri;
-  for (StaleJournal& s : stale) by_uri[s.journal().uri].push_back(&s);
-  for (auto& [uri, journals] : by_uri) {
+  // A first look: which connections have dead journals. Journals that
+  // need no connection are dealt with here; the others are let go again
+  // and each connection's taken under its cleanup lock below, so that
+  // imports of other connections never find them busy.
+  std::vector<std::string> uris;
+  {
+    std::vector<std::string> busy;
+    ASSIGN_OR_RETURN(std::vector<StaleJournal> stale,
+                     LockStaleJournals(dir, &busy));
+    for (const std::string& path : busy) {
+      report.journals.push_back(Unprocessed(path, nullptr, "in use"));
+    }
+    for (StaleJournal& s : stale) {
+      const Journal& j = s.journal();
+      if (!j.problem.empty() || j.committed) {
+        report.journals.push_back(
+            CleanOne(s, nullptr, "", request.dry_run, &report));
+      } else if (!request.uri.empty() && j.uri != request.uri) {
+        report.journals.push_back(Unprocessed(j.path, &j, "other connection"));
+      } else if (std::find(uris.begin(), uris.end(), j.uri) == uris.end()) {
+        uris.push_back(j.uri);
+      }
+    }
+  }
+  for (const std::string& uri : uris) {
+    auto lock = LockConnectionCleanup(dir, uri);
+    if (!lock.ok()) return lock.status();
+    ASSIGN_OR_RETURN(std::vector<StaleJournal> stale,
+                     LockStaleJournals(dir, nullptr, uri));
+    if (stale.empty()) continue;  // another cleaner took them meanwhile
     std::unique_ptr<Connection> conn;
     std::string problem;
-    bool other = !request.uri.empty() && uri != request.uri;
-    if (!other && !StateDiedWithProcess(uri)) {
+    if (!StateDiedWithProcess(uri)) {
       auto c = open(uri);
       if (c.ok()) {
         conn = std::move(c).value();
@@ -237,14 +257,10 @@ Result<CleanupReport> CleanupLeftovers(const CleanupRequest& request) {
         problem = c.status().message();
       }
     }
-    for (StaleJournal* s : journals) {
-      if (other && s->journal().problem.empty() && !s->journal().committed) {
-        report.journals.push_back(
-            Unprocessed(s->journal().path, &s->journal(), "other connection"));
-        continue;
-      }
+    for (StaleJournal& s : stale) {
+      if (!s.journal().problem.empty()) continue;  // made since: next time
       report.journals.push_back(
-          CleanOne(*s, conn.get(), problem, request.dry_run, &report));
+          CleanOne(s, conn.get(), problem, request.dry_run, &report));
     }
   }
   return report;
@@ -252,9 +268,16 @@ Result<CleanupReport> CleanupLeftovers(const CleanupRequest& request) {
 
 CleanupReport CleanupStaleImports(Connection& conn, const std::string& dir) {
   CleanupReport report;
-  auto stale = LockStaleJournals(dir);
-  if (!stale.ok()) return report;
   std::string uri = conn.Uri();
+  // Only this connection's journals, under its cleanup lock: an import of
+  // this connection that starts meanwhile waits here until they are
+  // clean, rather than find them busy and meet their volumes.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return report;
+  auto lock = LockConnectionCleanup(dir, uri);
+  if (!lock.ok()) return report;
+  auto stale = LockStaleJournals(dir, nullptr, uri);
+  if (!stale.ok()) return report;
   for (StaleJournal& s : *stale) {
     if (s.journal().uri != uri || !s.journal().problem.empty()) continue;
     report.journals.push_back(CleanOne(s, &conn, "", false, &report));

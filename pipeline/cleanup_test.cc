@@ -5,7 +5,10 @@
 // open, so a connection the cleaner opens sees what this test made.)
 #include "pipeline/cleanup.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "tests/support/test_util.h"
 #include "virtdriver/domain_xml.h"
@@ -201,6 +204,77 @@ TEST_CASE("cleanup: a journal's paths are not a licence to delete anything") {
   CHECK(r->journals[0].items[0].action == "kept");
   CHECK(r->journals[0].items[1].action == "kept");
   CHECK(std::filesystem::exists(plain));
+}
+
+// A dead import on `uri` whose journal lists `n` files (cleaning it takes
+// a while, so that a second cleaner can start meanwhile).
+struct ManyFiles {
+  std::vector<std::string> files;
+  ManyFiles(const std::string& dir, const std::string& uri,
+            const std::string& folder, int n) {
+    std::filesystem::create_directories(folder);
+    auto w = JournalWriter::Create(dir, uri);
+    REQUIRE_OK(w);
+    for (int i = 0; i < n; ++i) {
+      files.push_back(folder + "/f" + std::to_string(i));
+      testing::WriteFileOrDie(files.back(), "x");
+      REQUIRE_OK((*w)->Add({Kind::kFile, files.back(), ""}));
+    }
+  }  // killed
+  size_t Left() const {
+    return std::count_if(files.begin(), files.end(), [](const std::string& f) {
+      return std::filesystem::exists(f);
+    });
+  }
+};
+
+// Runs `clean` in a thread and returns once it has started removing
+// `victim`'s files (its journals are locked by then).
+std::thread StartCleaning(std::function<void()> clean,
+                          const ManyFiles& victim) {
+  std::thread t(std::move(clean));
+  while (victim.Left() == victim.files.size()) std::this_thread::yield();
+  return t;
+}
+
+// Issue 15, bug 2: a cleaner locked every dead journal in the directory,
+// whatever its connection; an import of another connection starting
+// meanwhile found its own journal busy and its leftovers still there.
+TEST_CASE("cleanup: a cleaner takes only its own connection's journals") {
+  testing::TempDir tmp;
+  std::string dir = tmp.Join("j");
+  std::string other_uri = "test://" + tmp.Join("node.xml");
+  testing::WriteFileOrDie(tmp.Join("node.xml"), "<node/>");
+  auto other = Connection::Open(other_uri);
+  REQUIRE_OK(other);
+  REQUIRE((*other)->Uri() == other_uri);
+  auto conn = OpenTest();
+  ManyFiles mine(dir, "test:///default", tmp.Join("mine"), 4000);
+  ManyFiles theirs(dir, other_uri, tmp.Join("theirs"), 3);
+  std::thread first =
+      StartCleaning([&] { CleanupStaleImports(*conn, dir); }, mine);
+  CleanupReport r = CleanupStaleImports(**other, dir);
+  first.join();
+  CHECK(r.journals.size() == 1);
+  CHECK(theirs.Left() == 0);
+  CHECK(mine.Left() == 0);
+  CHECK(LockStaleJournals(dir)->empty());
+}
+
+// ... and an import of the same connection that starts while its
+// journals are being cleaned waits for the cleaner, rather than plan
+// against leftovers still there.
+TEST_CASE("cleanup: an import waits for the cleanup of its connection") {
+  testing::TempDir tmp;
+  std::string dir = tmp.Join("j");
+  auto conn = OpenTest();
+  ManyFiles left(dir, "test:///default", tmp.Join("left"), 4000);
+  std::thread first =
+      StartCleaning([&] { CleanupStaleImports(*conn, dir); }, left);
+  CleanupStaleImports(*conn, dir);
+  CHECK(left.Left() == 0);  // when the second returns, all is gone
+  first.join();
+  CHECK(LockStaleJournals(dir)->empty());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "virtdriver/journal.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,10 +12,12 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <random>
 
 #include "core/crypto.h"
+#include "core/digest.h"
 
 namespace ova2virt {
 namespace {
@@ -98,6 +101,50 @@ bool EndsWith(std::string_view s, std::string_view end) {
   return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
 }
 
+// The pid in a journal's name ("import-20261122T060102Z-4242-5f3a9c..."),
+// or 0.
+int64_t PidOfTmpName(std::string_view name) {
+  size_t first = name.find('-');
+  if (first == std::string_view::npos) return 0;
+  size_t start = name.find('-', first + 1);
+  if (start == std::string_view::npos) return 0;
+  ++start;
+  size_t end = name.find('-', start);
+  if (end == std::string_view::npos) return 0;
+  int64_t pid = 0;
+  auto r = std::from_chars(name.data() + start, name.data() + end, pid);
+  if (r.ec != std::errc() || r.ptr != name.data() + end) return 0;
+  return pid;
+}
+
+// A journal's text ("" when unreadable or too big to be one).
+std::string ReadAll(File& file) {
+  auto size = file.Size();
+  std::string text;
+  if (size.ok() && *size <= kMaxJournalBytes) {
+    text.resize(*size);
+    auto n =
+        file.ReadAt(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
+    text.resize(n.ok() ? *n : 0);
+  }
+  return text;
+}
+
+Status MakeJournalDir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return ErrnoError(dir, ec.value());
+    ::chmod(dir.c_str(), 0700);  // journals name the host's files
+  }
+  return OkStatus();
+}
+
+bool ProcessAlive(int64_t pid) {
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
 }  // namespace
 
 std::string_view JournalKindName(JournalEntry::Kind kind) {
@@ -129,17 +176,42 @@ std::string DefaultJournalDir() {
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
     const std::string& dir, const std::string& uri) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) return ErrnoError(dir, ec.value());
-    ::chmod(dir.c_str(), 0700);  // journals name the host's files
-  }
+  RETURN_IF_ERROR(MakeJournalDir(dir));
   std::unique_ptr<JournalWriter> j(new JournalWriter());
   j->id_ = NewId();
   std::string name = std::string(kPrefix) + j->id_;
-  std::string tmp = dir + "/." + name + std::string(kTmpSuffix);
   j->path_ = dir + "/" + name + std::string(kSuffix);
+  std::string head = std::string(kMagic) + "\nid " + Encode(j->id_) + "\npid " +
+                     std::to_string(getpid()) + "\nstarted " +
+                     FormatUtcTime(std::time(nullptr)) + "\nuri " +
+                     Encode(uri) + "\n";
+  // The journal is written and locked while it has no name, then linked
+  // under its final one: no other process ever sees it unlocked (another
+  // import's LockStaleJournals would take an unlocked journal for a dead
+  // one and delete it).
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    j->file_ = File(fd, j->path_);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) return ErrnoError(dir, errno);
+    RETURN_IF_ERROR(j->file_.WriteAll(AsBytes(head)));
+    RETURN_IF_ERROR(j->file_.Sync());
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, j->path_.c_str(),
+                 AT_SYMLINK_FOLLOW) == 0) {
+      SyncDirectory(dir).IgnoreError();  // best effort: the entries are synced
+      return j;
+    }
+    if (errno != ENOENT) return ErrnoError(j->path_, errno);
+    j->file_.Close().IgnoreError();  // no /proc: the fallback below
+  } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    return ErrnoError(dir, errno);
+  }
+  // Fallback (a file system without O_TMPFILE, no /proc): a dot-name,
+  // locked right after it is made and renamed once written. The dot-name
+  // carries our pid, and LockStaleJournals deletes an unlocked dot-file only
+  // when that process is gone, so the moment between create and lock is
+  // safe too.
+  std::string tmp = dir + "/." + name + std::string(kTmpSuffix);
   ASSIGN_OR_RETURN(j->file_, File::CreateExclusive(tmp, 0600));
   auto fail = [&](Status s) {
     ::unlink(tmp.c_str());
@@ -148,10 +220,6 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(
   if (::flock(j->file_.fd(), LOCK_EX | LOCK_NB) != 0) {
     return fail(ErrnoError(tmp, errno));
   }
-  std::string head = std::string(kMagic) + "\nid " + Encode(j->id_) + "\npid " +
-                     std::to_string(getpid()) + "\nstarted " +
-                     FormatUtcTime(std::time(nullptr)) + "\nuri " +
-                     Encode(uri) + "\n";
   Status s = j->file_.WriteAll(AsBytes(head));
   if (s.ok()) s = j->file_.Sync();
   if (!s.ok()) return fail(s);
@@ -256,8 +324,24 @@ Status StaleJournal::Remove() {
   return OkStatus();
 }
 
+Result<File> LockConnectionCleanup(const std::string& dir,
+                                   const std::string& uri) {
+  RETURN_IF_ERROR(MakeJournalDir(dir));
+  std::string path =
+      dir + "/.cleanup-" +
+      DigestHex(DigestAlgorithm::kSha256, AsBytes(uri)).substr(0, 16) + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError(path, errno);
+  File file(fd, path);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoError(path, errno);
+  }
+  return file;
+}
+
 Result<std::vector<StaleJournal>> LockStaleJournals(
-    const std::string& dir, std::vector<std::string>* busy) {
+    const std::string& dir, std::vector<std::string>* busy,
+    const std::optional<std::string>& only_uri) {
   std::vector<StaleJournal> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
@@ -278,6 +362,12 @@ Result<std::vector<StaleJournal>> LockStaleJournals(
       if (file.status().code() == ErrorCode::kNotFound) continue;  // gone
       return file.status();
     }
+    if (only_uri && journal) {
+      // Another connection's journal is not even locked. (Its head is
+      // complete: it is synced before the journal gets its name.)
+      auto head = ParseJournal(ReadAll(*file));
+      if (head.ok() && head->uri != *only_uri) continue;
+    }
     if (::flock(file->fd(), LOCK_EX | LOCK_NB) != 0) {
       if (busy && journal) busy->push_back(path);
       continue;
@@ -287,19 +377,13 @@ Result<std::vector<StaleJournal>> LockStaleJournals(
     struct stat st;
     if (::fstat(file->fd(), &st) != 0 || st.st_nlink == 0) continue;
     if (tmp) {
-      ::unlink(path.c_str());  // killed before it could list anything
+      // Killed before it could list anything -- unless its process lives:
+      // then it is being made and not locked yet.
+      if (!ProcessAlive(PidOfTmpName(name))) ::unlink(path.c_str());
       continue;
     }
     StaleJournal s;
-    auto size = file->Size();
-    std::string text;
-    if (size.ok() && *size <= kMaxJournalBytes) {
-      text.resize(*size);
-      auto n = file->ReadAt(
-          0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
-      text.resize(n.ok() ? *n : 0);
-    }
-    auto parsed = ParseJournal(text);
+    auto parsed = ParseJournal(ReadAll(*file));
     if (parsed.ok()) {
       s.journal_ = std::move(*parsed);
     } else {

@@ -19,14 +19,18 @@
 // goes on. The owner holds an exclusive flock(2) on its journal for its
 // whole life, so a journal whose lock is free belongs to a dead process
 // (the kernel drops the lock however the process ended). A journal is
-// created under a dot-name and renamed once locked, so no reader ever sees
-// an unlocked live journal. It is deleted when the import commits or rolls
-// back completely; a rollback that left something keeps it.
+// written and locked as a nameless file (O_TMPFILE) and linked under its
+// name once locked, so no reader ever sees an unlocked live journal (where
+// O_TMPFILE is missing: a dot-name with the pid in it, renamed once
+// locked, which readers leave alone while that process lives). It is deleted
+// when the import commits or rolls back completely; a rollback that left
+// something keeps it.
 #ifndef OVA2VIRT_VIRTDRIVER_JOURNAL_H_
 #define OVA2VIRT_VIRTDRIVER_JOURNAL_H_
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,7 +104,8 @@ class StaleJournal {
 
  private:
   friend Result<std::vector<StaleJournal>> LockStaleJournals(
-      const std::string&, std::vector<std::string>*);
+      const std::string&, std::vector<std::string>*,
+      const std::optional<std::string>&);
   File file_;
   Journal journal_;
 };
@@ -110,9 +115,22 @@ class StaleJournal {
 // cannot be parsed is returned with what could be read, its id taken from
 // the file name. Dot-files of imports killed before their journal was
 // complete (nothing can be listed in them) are deleted. A missing `dir`
-// holds no journals.
+// holds no journals. With `only_uri`, journals that record another
+// connection are read but never locked (a cleaner of one connection does
+// not hold up imports of another).
 Result<std::vector<StaleJournal>> LockStaleJournals(
-    const std::string& dir, std::vector<std::string>* busy = nullptr);
+    const std::string& dir, std::vector<std::string>* busy = nullptr,
+    const std::optional<std::string>& only_uri = std::nullopt);
+
+// The lock that serializes cleaning up one connection's journals: held
+// while a cleaner works on them, so that an import of that connection
+// starting meanwhile waits for the cleanup instead of finding its
+// leftovers busy (issue 15). Blocks until free; released when the File
+// closes. A lock file per connection in `dir`
+// (".cleanup-<sha256 of the URI, 16 hex digits>.lock"); `dir` is made if
+// missing.
+Result<File> LockConnectionCleanup(const std::string& dir,
+                                   const std::string& uri);
 
 // Parses a journal's text (for tests and LockStaleJournals). kCorrupt for
 // a file that is not a journal; an incomplete last line (a write cut short

@@ -7,7 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "tests/support/test_util.h"
 #include "virtdriver/rollback.h"
@@ -78,9 +82,15 @@ TEST_CASE("journal: only the journals of dead imports are taken") {
     CHECK_OK((*dead)->Add({Kind::kFile, "/x", ""}));
     dead_path = (*dead)->path();
   }  // closed without Remove(): as if its process were killed
-  // A dot-file of an import killed while starting its journal.
-  testing::WriteFileOrDie(dir + "/.import-1-2-3.journal.tmp",
-                          "ova2virt-journal 1\n");
+  // A dot-file of an import killed while starting its journal (an older
+  // ova2virt's, or one on a file system without O_TMPFILE), and one of a
+  // live process that has not locked it yet: that one stays.
+  const std::string dead_tmp =
+      dir + "/.import-20261122T060102Z-999999999-abcdef.journal.tmp";
+  const std::string live_tmp = dir + "/.import-20261122T060102Z-" +
+                               std::to_string(getpid()) + "-abcdef.journal.tmp";
+  testing::WriteFileOrDie(dead_tmp, "ova2virt-journal 1\n");
+  testing::WriteFileOrDie(live_tmp, "");
   std::vector<std::string> busy;
   auto stale = LockStaleJournals(dir, &busy);
   REQUIRE_OK(stale);
@@ -88,7 +98,9 @@ TEST_CASE("journal: only the journals of dead imports are taken") {
   CHECK((*stale)[0].journal().path == dead_path);
   CHECK((*stale)[0].journal().entries.size() == 1);
   CHECK(busy == std::vector<std::string>{(*live)->path()});
-  CHECK(!std::filesystem::exists(dir + "/.import-1-2-3.journal.tmp"));
+  CHECK(!std::filesystem::exists(dead_tmp));
+  CHECK(std::filesystem::exists(live_tmp));
+  std::filesystem::remove(live_tmp);
   // While this process holds it, nobody else takes it.
   auto again = LockStaleJournals(dir, &busy);
   REQUIRE_OK(again);
@@ -97,6 +109,46 @@ TEST_CASE("journal: only the journals of dead imports are taken") {
   CHECK(!std::filesystem::exists(dead_path));
   // A missing directory holds nothing.
   CHECK(LockStaleJournals(tmp.Join("none"))->empty());
+}
+
+// Issue 15, bug 1: the journal was created under a dot-name and locked
+// afterwards; another import's LockStaleJournals in between took it for a
+// dead one and deleted it (import.no-journal at --jobs 12). Imports and
+// cleaners race here; every journal must be created, and none taken.
+TEST_CASE("journal: a new journal is never taken for a dead one") {
+  testing::TempDir tmp;
+  std::string dir = tmp.Join("j");
+  REQUIRE(std::filesystem::create_directories(dir));
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, taken{0}, created{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!stop) {
+        auto w = JournalWriter::Create(dir, "test:///default");
+        if (!w.ok()) {
+          ++failed;
+          continue;
+        }
+        ++created;
+        if (!(*w)->Add({Kind::kFile, "/x", ""}).ok()) ++failed;
+        if (!(*w)->Remove().ok()) ++failed;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    while (!stop) {
+      auto stale = LockStaleJournals(dir);
+      if (stale.ok()) taken += static_cast<int>(stale->size());
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  CAPTURE(created.load());
+  CHECK(created > 100);
+  CHECK(failed == 0);
+  CHECK(taken == 0);
 }
 
 TEST_CASE("journal: the transaction writes it and removes it when done") {
