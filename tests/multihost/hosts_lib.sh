@@ -103,8 +103,9 @@ EOF
     chmod 0755 "$MH_WORK/bin/ssh"
     PATH=$MH_WORK/bin:$PATH
     export PATH
-    # The QEMU capability cache of the first host, shared with the others
-    # (the same QEMU and libvirtd on the same machine): one probe, not N.
+    # The QEMU capability cache of the first host, given to the others
+    # (the same QEMU and libvirtd on the same machine); libvirt checks it
+    # and probes again whenever it finds it stale.
     mkdir -p "$MH_WORK/capscache"
 }
 
