@@ -23,7 +23,9 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxItems = 100000;
 constexpr int kMaxThreads = 64;
 
-const std::vector<std::string_view> kTopKeys = {"version", "defaults", "items"};
+const std::vector<std::string_view> kTopKeys = {"version", "defaults", "items",
+                                                "hosts"};
+const std::vector<std::string_view> kHostKeys = {"max_jobs"};
 // Settings of an import item, which the defaults may also hold.
 const std::vector<std::string_view> kSharedKeys = {
     "connect",  "pool",      "storage_dir", "format", "networks",   "bridges",
@@ -381,6 +383,33 @@ Result<BatchPlan> ParsePlan(std::string_view text, const std::string& plan_path,
       }
     }
     plan.items.push_back(std::move(item));
+  }
+  if (doc.contains("hosts")) {
+    // Per-host settings, by connection URI as the items name it.
+    const json& hosts = doc["hosts"];
+    if (!hosts.is_object()) {
+      return UsageError("'hosts' must be an object of connection URIs");
+    }
+    for (const auto& [uri, settings] : hosts.items()) {
+      std::string where = "hosts: " + Quote(uri);
+      if (!settings.is_object()) return UsageError(where + ": not an object");
+      RETURN_IF_ERROR(CheckKeys(settings, where, kHostKeys));
+      bool used = std::any_of(
+          plan.items.begin(), plan.items.end(),
+          [&uri](const BatchItem& item) { return item.connect == uri; });
+      if (!used) {
+        return UsageError(where + ": no item connects to it");
+      }
+      if (settings.contains("max_jobs")) {
+        const json& n = settings["max_jobs"];
+        if (!n.is_number_integer() || n.get<int64_t>() < 1 ||
+            n.get<int64_t>() > kMaxThreads) {
+          return UsageError(where + ": key 'max_jobs' must be an integer " +
+                            "from 1 to " + std::to_string(kMaxThreads));
+        }
+        plan.max_jobs[uri] = n.get<int>();
+      }
+    }
   }
   return plan;
 }

@@ -131,6 +131,28 @@ TEST_CASE("batch plan: -c is the default connection") {
   CHECK(empty->items.empty());
 }
 
+TEST_CASE("batch plan: per-host limits") {
+  const std::string items = R"("items": [
+      {"input": "a.ova", "connect": "qemu+tls://h1/system"},
+      {"input": "b.ova", "connect": "qemu+ssh://h2/system"}])";
+  auto plan = Parse("{" + items +
+                    R"(, "hosts": {"qemu+tls://h1/system": {"max_jobs": 3}}})");
+  REQUIRE_OK(plan);
+  CHECK(plan->max_jobs ==
+        std::map<std::string, int>{{"qemu+tls://h1/system", 3}});
+  CHECK(ErrorOf("{" + items + R"(, "hosts": {"qemu+tls://h9/system": {}}})") ==
+        "usage: hosts: 'qemu+tls://h9/system': no item connects to it");
+  CHECK(ErrorOf("{" + items +
+                R"(, "hosts": {"qemu+tls://h1/system": {"max_jobs": 0}}})")
+            .find("key 'max_jobs' must be an integer from 1 to 64") !=
+        std::string::npos);
+  CHECK(ErrorOf("{" + items +
+                R"(, "hosts": {"qemu+tls://h1/system": {"max_job": 2}}})")
+            .find("unknown key 'max_job'") != std::string::npos);
+  CHECK(ErrorOf("{" + items + R"(, "hosts": []})") ==
+        "usage: 'hosts' must be an object of connection URIs");
+}
+
 TEST_CASE("batch plan: text that is not a plan") {
   CHECK(ErrorOf("").rfind("usage: not json: line 1, column 1:", 0) == 0);
   CHECK(ErrorOf("{\"items\": [\n  {\"input\": \"a.ova\",}\n]}")

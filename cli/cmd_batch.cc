@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -29,6 +31,8 @@ struct BatchArgs {
   std::string plan;
   std::string state;
   int jobs = 1;
+  int jobs_per_host = 0;
+  double connect_timeout = 20;
   bool dry_run = false;
 };
 
@@ -156,6 +160,9 @@ nlohmann::json ReportJson(const BatchPlan& plan, const BatchReport& report,
   doc["state_file"] = state_path;
   doc["dry_run"] = args.dry_run;
   doc["jobs"] = args.jobs;
+  doc["jobs_per_host"] = args.jobs_per_host == 0
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(args.jobs_per_host);
   doc["items"] = nlohmann::json::array();
   for (size_t i = 0; i < plan.items.size(); ++i) {
     const BatchItem& item = plan.items[i];
@@ -195,6 +202,23 @@ nlohmann::json ReportJson(const BatchPlan& plan, const BatchReport& report,
                     {"seconds", s.seconds},
                     {"interrupted", s.interrupted},
                     {"ok", s.ok}};
+  doc["hosts"] = nlohmann::json::array();
+  for (const HostSummary& h : report.hosts) {
+    doc["hosts"].push_back(
+        {{"connect", h.connect},
+         {"items", h.items},
+         {"done", h.done},
+         {"skipped", h.skipped},
+         {"failed", h.failed},
+         {"not_started", h.not_started},
+         {"peak_jobs", h.peak},
+         {"seconds", h.seconds},
+         {"bytes", h.bytes},
+         {"bytes_per_second", h.throughput},
+         {"unreachable", h.unreachable.empty()
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(h.unreachable)}});
+  }
   doc["state_error"] = ErrorJson(report.state_error);
   return doc;
 }
@@ -239,6 +263,24 @@ void PrintTable(const BatchPlan& plan, const BatchReport& report) {
               parts.empty() ? "nothing to do" : parts.c_str(),
               Seconds(s.seconds).c_str(),
               s.interrupted ? " (interrupted)" : "");
+  if (report.hosts.size() < 2 &&
+      (report.hosts.empty() || report.hosts[0].unreachable.empty())) {
+    return;
+  }
+  // Each host's share: items, outcome, and what it took in.
+  size_t hw = 4;
+  for (const HostSummary& h : report.hosts) {
+    hw = std::max(hw, Shown(h.connect).size());
+  }
+  std::printf("%-*s  %5s  %4s  %7s  %6s  %4s  %8s  %8s\n", static_cast<int>(hw),
+              "HOST", "ITEMS", "DONE", "SKIPPED", "FAILED", "PEAK", "SECONDS",
+              "MB/S");
+  for (const HostSummary& h : report.hosts) {
+    std::printf("%-*s  %5zu  %4zu  %7zu  %6zu  %4zu  %8.1f  %8.1f%s\n",
+                static_cast<int>(hw), Shown(h.connect).c_str(), h.items, h.done,
+                h.skipped, h.failed, h.peak, h.seconds, h.throughput / 1e6,
+                h.unreachable.empty() ? "" : "  (unreachable)");
+  }
 }
 
 // Holds an exclusive lock on the plan file while a batch runs, so two runs
@@ -292,10 +334,13 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
   // Bars only when one item runs at a time: several at once would be noise.
   std::unique_ptr<Progress> progress;
   if (args.jobs == 1) progress = context.MakeProgress();
-  LibvirtBatchExecutor executor(progress.get());
+  LibvirtBatchExecutor executor(
+      progress.get(), std::chrono::milliseconds(
+                          static_cast<int64_t>(args.connect_timeout * 1000)));
   Observer observer(context, *plan, state_path);
   BatchOptions options;
   options.jobs = args.jobs;
+  options.jobs_per_host = args.jobs_per_host;
   options.dry_run = args.dry_run;
   BatchReport report = RunBatch(*plan, *state, executor, options, &observer);
 
@@ -325,6 +370,14 @@ void AddBatchCommand(CLI::App& app, Context& context) {
       ->required();
   cmd->add_option("-j,--jobs", args->jobs, "items to run at once")
       ->check(CLI::Range(1, kMaxJobs))
+      ->capture_default_str();
+  cmd->add_option("--jobs-per-host", args->jobs_per_host,
+                  "items to run at once on one host (connection); a host's "
+                  "max_jobs in the plan replaces it")
+      ->check(CLI::Range(1, kMaxJobs));
+  cmd->add_option("--connect-timeout", args->connect_timeout,
+                  "seconds a host may take to answer before its items fail")
+      ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
   cmd->add_option("--state", args->state,
                   "the state file (default: beside the plan, NAME.state.json)");

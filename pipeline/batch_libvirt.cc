@@ -1,9 +1,14 @@
 #include "pipeline/batch_libvirt.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <thread>
 
+#include "core/cancel.h"
 #include "core/xml.h"
 #include "pipeline/batch_export.h"
 #include "virtdriver/connection.h"
@@ -21,7 +26,8 @@ int SharedThreads(int threads, const ExecuteOptions& options) {
 }
 
 ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
-                   const ExecuteOptions& options, Progress* progress) {
+                   const ExecuteOptions& options, Progress* progress,
+                   Result<std::shared_ptr<Connection>> conn) {
   ItemWork work;
   ImportRequest r = item.import;
   r.dry_run = options.dry_run;
@@ -29,7 +35,6 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
   r.metadata.emplace_back(std::string(kMetaBatchSource), source.digest);
   r.threads = SharedThreads(r.threads, options);
   r.progress = options.jobs == 1 ? progress : nullptr;
-  auto conn = Connection::Open(item.connect);
   if (!conn.ok()) {
     work.status = conn.status();
     return work;
@@ -43,6 +48,7 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
     work.domains.push_back(d.name);
     for (const ImportedVolume& v : d.volumes) {
       work.volumes.push_back({v.pool, v.name, v.path});
+      work.bytes += v.allocation;
     }
   }
   work.warnings = std::move(report->warnings);
@@ -53,12 +59,12 @@ ItemWork RunImport(const BatchItem& item, const SourceIdentity& source,
 // The export over a connection of its own; the output it wrote is
 // recorded (its manifest read back) for later runs to recognise.
 ItemWork RunExport(const BatchItem& item, const ExecuteOptions& options,
-                   Progress* progress) {
+                   Progress* progress,
+                   Result<std::shared_ptr<Connection>> conn) {
   ItemWork work;
   ExportRequest r = item.export_request;
   r.threads = SharedThreads(r.threads, options);
   r.progress = options.jobs == 1 ? progress : nullptr;
-  auto conn = Connection::Open(item.connect);
   if (!conn.ok()) {
     work.status = conn.status();
     return work;
@@ -78,6 +84,7 @@ ItemWork RunExport(const BatchItem& item, const ExecuteOptions& options,
     return work;
   }
   work.warnings = std::move(report->warnings);
+  work.bytes = report->bytes;
   Result<RecordedOutput> output = RecordExportOutput(*report);
   if (!output.ok()) {
     // Written but not recognisable later: the next run would meet an
@@ -91,6 +98,83 @@ ItemWork RunExport(const BatchItem& item, const ExecuteOptions& options,
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Connection>> OpenWithTimeout(
+    const std::string& uri, std::chrono::milliseconds timeout) {
+  // Shared with the opening thread, which may outlive the wait.
+  struct Attempt {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool finished = false, abandoned = false;
+    std::optional<Result<std::unique_ptr<Connection>>> result;
+  };
+  auto attempt = std::make_shared<Attempt>();
+  std::thread([attempt, uri] {
+    auto opened = Connection::Open(uri);
+    std::lock_guard<std::mutex> lock(attempt->mu);
+    if (attempt->abandoned) return;  // `opened` closes here
+    attempt->result = std::move(opened);
+    attempt->finished = true;
+    attempt->cv.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(attempt->mu);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!attempt->finished) {
+    if (attempt->cv.wait_until(
+            lock, std::min(deadline, std::chrono::steady_clock::now() +
+                                         std::chrono::milliseconds(100))) ==
+            std::cv_status::timeout &&
+        (std::chrono::steady_clock::now() >= deadline || CancelRequested())) {
+      break;
+    }
+  }
+  if (!attempt->finished) {
+    attempt->abandoned = true;
+    if (CancelRequested()) return CancelledError("interrupted");
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.0f",
+                  std::chrono::duration<double>(timeout).count());
+    return FailedError("cannot connect to " + Quote(uri) +
+                       ": no answer within " + secs + " s");
+  }
+  return std::move(*attempt->result);
+}
+
+LibvirtBatchExecutor::~LibvirtBatchExecutor() = default;
+
+Status LibvirtBatchExecutor::Connect(const std::string& connect) {
+  std::shared_ptr<Host> host;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& h = hosts_[connect];
+    if (!h) h = std::make_shared<Host>();
+    host = h;
+  }
+  std::lock_guard<std::mutex> lock(host->mu);
+  if (host->conn && host->conn->IsAlive()) return OkStatus();
+  host->conn.reset();  // lost: items still using it keep it till they end
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                   OpenWithTimeout(connect, connect_timeout_));
+  host->conn = std::move(conn);
+  return OkStatus();
+}
+
+Result<std::shared_ptr<Connection>> LibvirtBatchExecutor::ConnectionFor(
+    const std::string& uri) {
+  std::shared_ptr<Host> host;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = hosts_.find(uri);
+    if (it != hosts_.end()) host = it->second;
+  }
+  if (host) {
+    std::lock_guard<std::mutex> lock(host->mu);
+    if (host->conn) return host->conn;
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                   OpenWithTimeout(uri, connect_timeout_));
+  return std::shared_ptr<Connection>(std::move(conn));
+}
 
 bool CarriesBatchMetadata(std::string_view domain_xml, std::string_view key,
                           std::string_view source_digest) {
@@ -114,8 +198,8 @@ Result<SourceIdentity> LibvirtBatchExecutor::Identify(const BatchItem& item) {
     case BatchItemKind::kImport:
       return IdentifySource(item.import.input, item.import.verify);
     case BatchItemKind::kExport: {
-      ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
-                       Connection::Open(item.connect));
+      ASSIGN_OR_RETURN(std::shared_ptr<Connection> conn,
+                       ConnectionFor(item.connect));
       return IdentifyExportSource(*conn, item.export_request);
     }
   }
@@ -132,8 +216,8 @@ Result<bool> LibvirtBatchExecutor::StillThere(const BatchItem& item,
                               *record.output);
   }
   if (record.domains.empty()) return false;
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
-                   Connection::Open(item.connect));
+  ASSIGN_OR_RETURN(std::shared_ptr<Connection> conn,
+                   ConnectionFor(item.connect));
   for (const std::string& name : record.domains) {
     ASSIGN_OR_RETURN(bool exists, conn->DomainExists(name));
     if (!exists) return false;
@@ -160,9 +244,10 @@ ItemWork LibvirtBatchExecutor::Execute(const BatchItem& item,
                                        const ExecuteOptions& options) {
   switch (item.kind) {
     case BatchItemKind::kImport:
-      return RunImport(item, source, options, progress_);
+      return RunImport(item, source, options, progress_,
+                       ConnectionFor(item.connect));
     case BatchItemKind::kExport:
-      return RunExport(item, options, progress_);
+      return RunExport(item, options, progress_, ConnectionFor(item.connect));
   }
   ItemWork work;
   work.status = UnsupportedError("unknown batch item kind");

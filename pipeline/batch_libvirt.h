@@ -1,10 +1,17 @@
 // The batch executor that does the work: sources are read from the file
-// system (pipeline/batch_source.h) and every item -- its check and its run
-// -- gets its own libvirt connection, to the item's own URI, so one plan
-// can spread work over several hosts and items run in parallel.
+// system (pipeline/batch_source.h); the items of one host (connection URI)
+// share one libvirt connection (libvirt's are thread-safe; each item's
+// uploads and downloads have streams of their own), opened within a
+// bounded time and reopened when lost, so one plan spreads work over
+// several hosts and a host that does not answer is known as such in
+// seconds.
 #ifndef OVA2VIRT_PIPELINE_BATCH_LIBVIRT_H_
 #define OVA2VIRT_PIPELINE_BATCH_LIBVIRT_H_
 
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -13,12 +20,24 @@
 
 namespace ova2virt {
 
+class Connection;
+
 class LibvirtBatchExecutor : public BatchExecutor {
  public:
   // `progress` (may be nullptr) receives per-disk progress, but only when
   // one item runs at a time: several bars at once would be noise.
-  explicit LibvirtBatchExecutor(Progress* progress = nullptr)
-      : progress_(progress) {}
+  // `connect_timeout`: how long a host may take to answer the connection.
+  explicit LibvirtBatchExecutor(
+      Progress* progress = nullptr,
+      std::chrono::milliseconds connect_timeout = std::chrono::seconds(20))
+      : progress_(progress), connect_timeout_(connect_timeout) {}
+  ~LibvirtBatchExecutor() override;
+
+  // Opens the host's shared connection (or checks it is alive, reopening
+  // it when lost). A host that gives no answer within the timeout is
+  // "cannot connect to 'URI': no answer within N s" (the open goes on in
+  // the background and its connection is closed when it ends).
+  Status Connect(const std::string& connect) override;
 
   Result<SourceIdentity> Identify(const BatchItem& item) override;
   Result<bool> StillThere(const BatchItem& item,
@@ -27,8 +46,24 @@ class LibvirtBatchExecutor : public BatchExecutor {
                    const ExecuteOptions& options) override;
 
  private:
+  // The host's connection: the shared one, else (an item not announced
+  // by Connect) a new one.
+  Result<std::shared_ptr<Connection>> ConnectionFor(const std::string& uri);
+
+  struct Host {
+    std::mutex mu;  // one Connect at a time
+    std::shared_ptr<Connection> conn;
+  };
   Progress* progress_;
+  std::chrono::milliseconds connect_timeout_;
+  std::mutex mu_;  // guards hosts_
+  std::map<std::string, std::shared_ptr<Host>> hosts_;
 };
+
+// Opens `uri`, giving up after `timeout` (the open goes on in a thread of
+// its own, which closes what it opened once nobody waits for it).
+Result<std::unique_ptr<Connection>> OpenWithTimeout(
+    const std::string& uri, std::chrono::milliseconds timeout);
 
 // True when `domain_xml` carries the batch metadata of item `key` made
 // from the source with digest `source_digest` (<ova2virt:meta

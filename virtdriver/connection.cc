@@ -22,6 +22,15 @@ using virt::LastError;
 using virt::LastErrorCode;
 using virt::TakeString;
 
+// Keepalive on remote connections: a probe every 5 s, dead after 3
+// unanswered.
+constexpr int kKeepAliveInterval = 5;
+constexpr unsigned kKeepAliveCount = 3;
+// A pool refresh refused for another volume's create in flight is retried
+// every 250 ms for up to 2 minutes (a create of a large preallocated
+// volume takes long).
+constexpr int kRefreshRetries = 480;
+
 // The embedded driver dispatches through libvirt's event loop, which must
 // exist before the connection opens and run for the process's life.
 void StartEventLoopOnce() {
@@ -147,11 +156,20 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
   virt::InitLibvirt();
-  // An embedded driver named by URI needs the event loop as well.
+  // One event loop per process (the embedded driver's too): the embedded
+  // driver dispatches through it, and without it libvirt disables
+  // keepalive on remote connections ("Failed to add event watch").
+  StartEventLoopOnce();
   bool embedded = uri.rfind("qemu:///embed", 0) == 0;
-  if (embedded) StartEventLoopOnce();
   virConnectPtr c = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
   if (!c) return LastError("cannot connect to " + Quote(uri));
+  // A host that stops answering (daemon frozen or gone, TCP still up) is
+  // noticed within about 5 s x 3 and its calls and streams fail, instead
+  // of waiting for TCP's own timeout or forever. Drivers without keepalive
+  // (test, embedded) refuse: nothing to do there.
+  if (virConnectSetKeepAlive(c, kKeepAliveInterval, kKeepAliveCount) < 0) {
+    virResetLastError();
+  }
   return std::unique_ptr<Connection>(
       new Connection(std::make_unique<Impl>(c, embedded)));
 }
@@ -196,6 +214,12 @@ bool IsLocalUri(std::string_view uri) {
   }
   size_t host_start = scheme_end + 3;
   return host_start >= uri.size() || uri[host_start] == '/';
+}
+
+bool Connection::IsAlive() const {
+  int alive = virConnectIsAlive(impl_->conn());
+  if (alive < 0) virResetLastError();
+  return alive == 1;
 }
 
 bool Connection::IsLocal() const {
@@ -499,7 +523,19 @@ Status Connection::RefreshPool(const std::string& pool) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
   std::string where = "pool " + Quote(pool);
   RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kRefresh, false, where));
-  if (virStoragePoolRefresh(p.get(), 0) < 0) return LastError(where);
+  // libvirt refuses to refresh a pool while a volume of it is being
+  // created ("has asynchronous jobs running"): another import into the
+  // same pool. Wait for it, a bounded time (issue 15).
+  for (int attempt = 0;; ++attempt) {
+    if (virStoragePoolRefresh(p.get(), 0) == 0) break;
+    Status s = LastError(where);
+    if (s.message().find("asynchronous jobs running") == std::string::npos ||
+        attempt >= kRefreshRetries) {
+      return s;
+    }
+    RETURN_IF_ERROR(CheckCancelled());
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   return InjectedLibvirtFault(LibvirtStep::kRefresh, true, where);
 }
 

@@ -77,7 +77,11 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Opens `uri` ("" = libvirt's default: $LIBVIRT_DEFAULT_URI, ...).
+  // Opens `uri` ("" = libvirt's default: $LIBVIRT_DEFAULT_URI, ...), with
+  // keepalive (5 s x 3) where the driver has it, through the process's
+  // one libvirt event loop (started on first use). A connection may be
+  // shared by threads (libvirt's are thread-safe); each upload or download
+  // has its own stream.
   static Result<std::unique_ptr<Connection>> Open(const std::string& uri);
   // The embedded QEMU driver rooted at `root_dir` (created if missing): no
   // daemon; domains live only as long as this process. Writes
@@ -90,6 +94,9 @@ class Connection {
       const std::string& root_dir);
 
   std::string Uri() const;
+  // False once the connection is lost (the host stopped answering its
+  // keepalive probes, or closed it).
+  bool IsAlive() const;
   // True when the connection reaches this host (no remote transport).
   bool IsLocal() const;
   // True when the driver offers storage pools (the embedded one does not).
