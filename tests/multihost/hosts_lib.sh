@@ -317,7 +317,7 @@ mh_start_libvirtd() {
     _i=0
     until virsh -q -c "$(mh_uri "$_n" tls)" version >/dev/null 2>"$_h/virsh.err" </dev/null; do
         _i=$((_i + 1))
-        if [ $_i -gt 150 ]; then
+        if [ $_i -gt 600 ]; then  # 120 s: driver start-up, on a loaded machine
             mh_log "host $_n: libvirtd does not answer over TLS: $(cat "$_h/virsh.err")"
             tail -n 20 "$_h/log/libvirtd.log" >&2
             return 1
