@@ -650,6 +650,8 @@ class Importer {
     for (size_t i = 0; i < plan_.domains.size(); ++i) {
       RETURN_IF_ERROR(CheckCancelled());
       const DomainPlan& d = plan_.domains[i];
+      txn_.JournalDomainAhead(d.name);
+      RETURN_IF_ERROR(txn_.journal_status());
       Result<std::string> name = conn_.DefineDomain(d.xml);
       if (!name.ok()) {
         // A define whose reply was lost may have happened all the same:

@@ -235,5 +235,39 @@ TEST_CASE("journal: a volume is journaled before libvirt creates it") {
   CHECK(!std::filesystem::exists(path));
 }
 
+TEST_CASE("journal: a domain is journaled before libvirt defines it") {
+  // A kill while the define is in flight must leave a journal that lists
+  // the domain (faults_daemon.sh's SIGKILL part saw one left unlisted).
+  testing::TempDir tmp;
+  auto c = Connection::Open("test:///default");
+  REQUIRE_OK(c);
+  auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
+  REQUIRE_OK(w);
+  std::string path = (*w)->path();
+  auto entries = [&] {
+    auto j = ParseJournal(testing::ReadFileOrDie(path));
+    REQUIRE_OK(j);
+    return j->entries;
+  };
+  {
+    Transaction t(**c);
+    t.SetJournal(w->get());
+    t.JournalDomainAhead("journal-ahead");
+    REQUIRE(entries().size() == 1);  // listed, not yet defined
+    CHECK(entries()[0].kind == Kind::kDomain);
+    CHECK(entries()[0].a == "journal-ahead");
+    CHECK(t.empty());  // nothing to roll back yet
+    auto name = (*c)->DefineDomain(
+        "<domain type='test'><name>journal-ahead</name><memory>1024</memory>"
+        "<os><type>hvm</type></os></domain>");
+    REQUIRE_OK(name);
+    t.AddDomain(*name);
+    CHECK(entries().size() == 1);  // not listed twice
+    CHECK(!t.empty());
+  }  // rolled back: the domain and the journal go
+  CHECK(!*(*c)->DomainExists("journal-ahead"));
+  CHECK(!std::filesystem::exists(path));
+}
+
 }  // namespace
 }  // namespace ova2virt

@@ -21,18 +21,26 @@ void Transaction::Journal(const JournalEntry& entry) {
   }
 }
 
+void Transaction::JournalUnlessAhead(const Step& step,
+                                     const JournalEntry& entry) {
+  auto same = [&](const Step& s) {
+    return s.kind == step.kind && s.a == step.a && s.b == step.b;
+  };
+  if (std::any_of(journaled_ahead_.begin(), journaled_ahead_.end(), same)) {
+    return;  // already in the journal
+  }
+  Journal(entry);
+}
+
 void Transaction::JournalVolumeAhead(const std::string& pool,
                                      const std::string& name) {
-  journaled_ahead_.emplace_back(pool, name);
+  journaled_ahead_.push_back({Step::kVolume, pool, name});
   Journal({JournalEntry::Kind::kVolume, pool, name});
 }
 
 void Transaction::AddVolume(const std::string& pool, const std::string& name) {
   steps_.push_back({Step::kVolume, pool, name});
-  auto ahead = std::find(journaled_ahead_.begin(), journaled_ahead_.end(),
-                         std::make_pair(pool, name));
-  if (ahead != journaled_ahead_.end()) return;  // already in the journal
-  Journal({JournalEntry::Kind::kVolume, pool, name});
+  JournalUnlessAhead(steps_.back(), {JournalEntry::Kind::kVolume, pool, name});
 }
 
 void Transaction::AddFile(const std::string& path) {
@@ -40,9 +48,14 @@ void Transaction::AddFile(const std::string& path) {
   Journal({JournalEntry::Kind::kFile, path, ""});
 }
 
+void Transaction::JournalDomainAhead(const std::string& name) {
+  journaled_ahead_.push_back({Step::kDomain, name, ""});
+  Journal({JournalEntry::Kind::kDomain, name, ""});
+}
+
 void Transaction::AddDomain(const std::string& name) {
   steps_.push_back({Step::kDomain, name, ""});
-  Journal({JournalEntry::Kind::kDomain, name, ""});
+  JournalUnlessAhead(steps_.back(), {JournalEntry::Kind::kDomain, name, ""});
 }
 
 void Transaction::NoteTemporary(const std::string& path) {

@@ -7,7 +7,6 @@
 #define OVA2VIRT_VIRTDRIVER_ROLLBACK_H_
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/diagnostics.h"
@@ -40,6 +39,11 @@ class Transaction {
   void JournalVolumeAhead(const std::string& pool, const std::string& name);
   void AddVolume(const std::string& pool, const std::string& name);
   void AddFile(const std::string& path);  // --storage-dir outputs
+  // The same for a domain, before the define call: a kill while libvirt
+  // defines it must not leave a domain no journal lists. A cleanup removes
+  // a listed domain only when it carries this import's id in its metadata,
+  // so listing one that was never defined (or is someone else's) is safe.
+  void JournalDomainAhead(const std::string& name);
   // A defined domain: rollback stops it if running, then undefines it.
   void AddDomain(const std::string& name);
   // A temporary file that removes itself (TempOutputFile): journaled only,
@@ -68,13 +72,15 @@ class Transaction {
   };
   Status Undo(const Step& step);
   void Journal(const JournalEntry& entry);
+  // Journals `step` now unless it was journaled ahead.
+  void JournalUnlessAhead(const Step& step, const JournalEntry& entry);
 
   Connection& conn_;
   Diagnostics* diags_;
   std::vector<Step> steps_;
   JournalWriter* journal_ = nullptr;
   Status journal_status_;
-  std::vector<std::pair<std::string, std::string>> journaled_ahead_;
+  std::vector<Step> journaled_ahead_;
 };
 
 }  // namespace ova2virt
