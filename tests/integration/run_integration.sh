@@ -45,7 +45,7 @@ mkdir -p "$OVA2VIRT_TEST_DIR"
 chmod 0755 "$OVA2VIRT_TEST_DIR"
 
 if [ "$mode" = embedded ]; then
-  timeout --kill-after=10 240 "$bin" "$@"
+  timeout --kill-after=10 "${OVA2VIRT_TEST_TIMEOUT:-240}" "$bin" "$@"
   rc=$?
   rm -rf "$work"
   exit $rc
@@ -135,8 +135,9 @@ done
 daemon_ns=$(readlink "/proc/$(cat "$pidfile")/ns/mnt")
 echo "libvirtd $(cat "$pidfile") at $uri"
 
-# Bounded below ctest's TIMEOUT, so this script always gets to clean up.
-OVA2VIRT_TEST_URI="$uri" timeout --kill-after=10 240 "$bin" "$@"
+# Bounded below ctest's TIMEOUT, so this script always gets to clean up
+# (OVA2VIRT_TEST_TIMEOUT: tests that boot real guests need longer).
+OVA2VIRT_TEST_URI="$uri" timeout --kill-after=10 "${OVA2VIRT_TEST_TIMEOUT:-240}" "$bin" "$@"
 rc=$?
 if [ $rc -ne 0 ]; then
   echo "--- libvirtd log (errors) ---"
