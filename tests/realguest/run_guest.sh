@@ -33,8 +33,9 @@ host=rg-$(echo "$name" | tr _ -)
 case $expect in
     boot) limit=600 ;;
     # rootdelay=60 on the kernel command line: initramfs-tools gives up a
-    # minute after the kernel started; then it waits in its shell.
-    no-root) limit=240 ;;
+    # minute after it starts looking; then it waits in its shell. (Under
+    # TCG on a loaded machine the kernel alone can take two minutes.)
+    no-root) limit=360 ;;
     *) echo "unknown expectation '$expect'" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2086  # $args: separate options
