@@ -64,6 +64,11 @@ nlohmann::json ReportJson(const ImportReport& r) {
   for (const auto& [phase, s] : r.phases.phases()) seconds[phase] = s;
   doc["seconds"] = seconds;
   doc["warnings"] = DiagnosticsJson(r.warnings);
+  doc["guest_conversions"] = nlohmann::json::array();
+  for (const GuestConversion& g : r.guest_conversions) {
+    doc["guest_conversions"].push_back(
+        {{"tool", g.tool}, {"seconds", g.seconds}, {"messages", g.messages}});
+  }
   return doc;
 }
 
@@ -80,6 +85,9 @@ void PrintReport(const ImportReport& r) {
                   HumanBytes(v.capacity).c_str(),
                   HumanBytes(v.allocation).c_str());
     }
+  }
+  for (const GuestConversion& g : r.guest_conversions) {
+    std::printf("guest converted by %s in %.0f s\n", g.tool.c_str(), g.seconds);
   }
   if (r.verification) {
     std::printf("verification: %s\n", !r.verified ? "FAILED (--no-verify)"

@@ -45,6 +45,7 @@ Result<ImportRequest> ImportArgs::ToRequest() const {
   r.start = start;
   r.force = force;
   r.verify = !no_verify;
+  r.convert_guest = convert_guest;
   return r;
 }
 
@@ -66,6 +67,10 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
     cmd.add_flag("--start", a.start, "start the domains once defined");
     cmd.add_flag("--force", a.force,
                  "replace an existing domain and volumes of the same name");
+    cmd.add_flag("--convert-guest", a.convert_guest,
+                 "convert the guest with virt-v2v-in-place (virtio drivers, "
+                 "initramfs) before the define; virtio disk and NIC; local "
+                 "disks only");
     cmd.add_flag("--dry-run", a.dry_run,
                  "print the domain XML and the plan; change nothing");
     cmd.add_option("--network", a.networks,

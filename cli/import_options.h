@@ -37,6 +37,7 @@ struct ImportArgs {
   bool start = false;
   bool force = false;
   bool no_verify = false;
+  bool convert_guest = false;
 
   // kUsage naming the option for a malformed value.
   Result<ImportRequest> ToRequest() const;

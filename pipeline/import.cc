@@ -130,6 +130,10 @@ class Importer {
     RETURN_IF_ERROR(CopyAll());
     report_.phases.Start("verify");
     RETURN_IF_ERROR(Verify());
+    if (request_.convert_guest) {
+      report_.phases.Start("convert-guest");
+      RETURN_IF_ERROR(ConvertGuests());
+    }
     report_.phases.Start("define");
     RETURN_IF_ERROR(Define());
     report_.phases.Stop();
@@ -204,6 +208,14 @@ class Importer {
 
     RETURN_IF_ERROR(ChooseStorage());
     ImportRequest effective = request_;
+    if (request_.convert_guest) {
+      // Refused now, before anything is written, rather than after the copy.
+      RETURN_IF_ERROR(
+          CheckGuestConversion(storage_.files || storage_.in_place));
+      // The converted guest has virtio drivers, and boots from them.
+      effective.policy.disk_bus = "virtio";
+      effective.policy.nic_model = "virtio";
+    }
     // Marks the domain as this import's, for rollback and cleanup.
     if (!import_id_.empty())
       effective.metadata.push_back({"import-id", import_id_});
@@ -638,6 +650,34 @@ class Importer {
             Quote(job.members.empty() ? job.file.href : job.members.front()) +
             " is referenced by the descriptor but missing");
       }
+    }
+    return OkStatus();
+  }
+
+  // --convert-guest: virt-v2v-in-place on each domain's disk files, which
+  // stay under the transaction: a failure rolls the import back.
+  Status ConvertGuests() {
+    ASSIGN_OR_RETURN(std::string tool, FindVirtV2vInPlace());
+    for (size_t i = 0; i < report_.domains.size(); ++i) {
+      RETURN_IF_ERROR(CheckCancelled());
+      const ImportedDomain& d = report_.domains[i];
+      std::vector<GuestDisk> disks;
+      for (const ImportedVolume& v : d.volumes) {
+        if (v.device == "disk") disks.push_back({v.path, v.format});
+      }
+      if (disks.empty()) continue;
+      const VmSpec& spec = plan_.domains[i].target.spec;
+      uint64_t memory_mib = spec.memory_bytes.value_or(1u << 30) >> 20;
+      std::string xml =
+          GuestConversionXml(d.name, memory_mib == 0 ? 1024 : memory_mib,
+                             static_cast<int>(spec.vcpus.value_or(1)), disks);
+      std::string dir =
+          std::filesystem::path(disks.front().path).parent_path().string();
+      auto done = ConvertGuestInPlace(
+          tool, xml, dir, plan_.domains[i].target.virt_type == "qemu");
+      if (!done.ok())
+        return done.status().WithContext("domain " + Quote(d.name));
+      report_.guest_conversions.push_back(std::move(done).value());
     }
     return OkStatus();
   }

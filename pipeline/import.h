@@ -23,6 +23,7 @@
 #include "core/progress.h"
 #include "core/status.h"
 #include "ova/verification.h"
+#include "pipeline/guest_convert.h"
 #include "pipeline/phase_timer.h"
 #include "pipeline/policy.h"
 
@@ -50,6 +51,9 @@ struct ImportRequest {
   bool start = false;
   bool force = false;
   bool verify = true;  // false: --no-verify
+  // --convert-guest: virt-v2v-in-place on the written disks before the
+  // define (pipeline/guest_convert.h); the domain gets virtio disk and NIC.
+  bool convert_guest = false;
   std::string ca_file;
   int threads = 0;  // conversion workers; 0 = one per core
   Progress* progress = nullptr;
@@ -101,6 +105,8 @@ struct ImportReport {
   bool verified = false;  // every digest and the signature checked ok
   Diagnostics warnings;
   PhaseTimer phases;
+  // --convert-guest: one per domain converted, in domain order.
+  std::vector<GuestConversion> guest_conversions;
   // The plan in words (dry runs print it).
   std::string plan_text;
 };

@@ -45,7 +45,7 @@ mkdir -p "$OVA2VIRT_TEST_DIR"
 chmod 0755 "$OVA2VIRT_TEST_DIR"
 
 if [ "$mode" = embedded ]; then
-  timeout --kill-after=10 240 "$bin" "$@"
+  timeout --kill-after=10 "${OVA2VIRT_IT_TIMEOUT:-240}" "$bin" "$@"
   rc=$?
   rm -rf "$work"
   exit $rc
@@ -148,7 +148,8 @@ done
 daemon_ns=$(readlink "/proc/$(cat "$pidfile")/ns/mnt")
 echo "libvirtd $(cat "$pidfile") at $uri"
 
-# Bounded below ctest's TIMEOUT, so this script always gets to clean up.
+# Bounded below ctest's TIMEOUT, so this script always gets to clean up
+# (OVA2VIRT_IT_TIMEOUT: tests that boot real guests need longer).
 export OVA2VIRT_TEST_RESTART="$work/restart-daemon.sh"
 # A restarted daemon's namespace is another: cleanup() finds its pid in the
 # pid file (and a test that restarts the daemon starts no domains).
