@@ -35,19 +35,6 @@ expect_marker() {
         fail "no marker with hostname '$2' on the console: $(tail -c 800 "$1" | tr -d '\r')"
 }
 
-# disk_bus_default_args: the options that stand for the default boot
-# policy. The default is `--disk-bus auto` (issue 14: an LSI Logic boot disk
-# on a Linux guest goes to SATA). Until a binary knows `auto`, `--disk-bus
-# sata` stands in for it, and the test says so.
-disk_bus_default_args() {
-    if "$OVA2VIRT" import --help 2>&1 | grep -q 'auto'; then
-        echo ""
-    else
-        echo "NOTE: this ova2virt has no --disk-bus auto yet; --disk-bus sata stands in for the default" >&2
-        echo "--disk-bus sata"
-    fi
-}
-
 # record_time NAME FIRST_BYTE_S POWER_OFF_S: the figures for
 # docs/performance.md, one line a boot, in the build directory.
 record_time() {

@@ -7,8 +7,9 @@
 #            never comes, run fails (on its --timeout), and the console
 #            shows initramfs-tools' "Gave up waiting for root file system
 #            device" for the root UUID.
-# An option "DEFAULT-BUS" stands for the default boot policy (see
-# disk_bus_default_args). Exit 77 when not root (the embedded driver).
+# An option "DEFAULT-BUS" stands for the default boot policy: no --disk-bus
+# at all (`auto`: an LSI Logic boot disk of a Linux guest goes to SATA).
+# Exit 77 when not root (the embedded driver).
 set -u
 name=${1:?}
 package=${2:?}
@@ -20,7 +21,7 @@ shift 3
 args=""
 for a in "$@"; do
     if [ "$a" = DEFAULT-BUS ]; then
-        args="$args $(disk_bus_default_args)"
+        continue
     else
         args="$args $a"
     fi
