@@ -203,70 +203,73 @@ TEST_CASE("journal: the transaction writes it and removes it when done") {
   CHECK(std::filesystem::exists(file));
 }
 
-TEST_CASE("journal: a volume is journaled before libvirt creates it") {
-  // A kill while the create is in flight must leave a journal that lists
-  // the volume (faults_daemon.sh saw an unlisted one under I/O load).
+// A test-driver connection and a journal on it, for the journal-ahead
+// cases: entries() reads the journal back as a cleaner would.
+struct JournaledConnection {
   testing::TempDir tmp;
-  auto c = Connection::Open("test:///default");
-  REQUIRE_OK(c);
-  auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
-  REQUIRE_OK(w);
-  std::string path = (*w)->path();
-  auto entries = [&] {
+  std::unique_ptr<Connection> conn;
+  std::unique_ptr<JournalWriter> writer;
+  std::string path;
+  JournaledConnection() {
+    auto c = Connection::Open("test:///default");
+    REQUIRE_OK(c);
+    conn = std::move(*c);
+    auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
+    REQUIRE_OK(w);
+    writer = std::move(*w);
+    path = writer->path();
+  }
+  std::vector<JournalEntry> entries() const {
     auto j = ParseJournal(testing::ReadFileOrDie(path));
     REQUIRE_OK(j);
     return j->entries;
-  };
+  }
+};
+
+TEST_CASE("journal: a volume is journaled before libvirt creates it") {
+  // A kill while the create is in flight must leave a journal that lists
+  // the volume (faults_daemon.sh saw an unlisted one under I/O load).
+  JournaledConnection jc;
   {
-    Transaction t(**c);
-    t.SetJournal(w->get());
+    Transaction t(*jc.conn);
+    t.SetJournal(jc.writer.get());
     t.JournalVolumeAhead("default-pool", "journal-ahead.raw");
-    REQUIRE(entries().size() == 1);  // listed, not yet created
-    CHECK(entries()[0].kind == Kind::kVolume);
-    CHECK(entries()[0].b == "journal-ahead.raw");
+    REQUIRE(jc.entries().size() == 1);  // listed, not yet created
+    CHECK(jc.entries()[0].kind == Kind::kVolume);
+    CHECK(jc.entries()[0].b == "journal-ahead.raw");
     CHECK(t.empty());  // nothing to roll back yet
     REQUIRE_OK(
-        (*c)->CreateVolume("default-pool", "journal-ahead.raw", 512, "raw"));
+        jc.conn->CreateVolume("default-pool", "journal-ahead.raw", 512, "raw"));
     t.AddVolume("default-pool", "journal-ahead.raw");
-    CHECK(entries().size() == 1);  // not listed twice
+    CHECK(jc.entries().size() == 1);  // not listed twice
     CHECK(!t.empty());
   }  // rolled back: the volume and the journal go
-  CHECK(!*(*c)->VolumeExists("default-pool", "journal-ahead.raw"));
-  CHECK(!std::filesystem::exists(path));
+  CHECK(!*jc.conn->VolumeExists("default-pool", "journal-ahead.raw"));
+  CHECK(!std::filesystem::exists(jc.path));
 }
 
 TEST_CASE("journal: a domain is journaled before libvirt defines it") {
   // A kill while the define is in flight must leave a journal that lists
   // the domain (faults_daemon.sh's SIGKILL part saw one left unlisted).
-  testing::TempDir tmp;
-  auto c = Connection::Open("test:///default");
-  REQUIRE_OK(c);
-  auto w = JournalWriter::Create(tmp.Join("j"), "test:///default");
-  REQUIRE_OK(w);
-  std::string path = (*w)->path();
-  auto entries = [&] {
-    auto j = ParseJournal(testing::ReadFileOrDie(path));
-    REQUIRE_OK(j);
-    return j->entries;
-  };
+  JournaledConnection jc;
   {
-    Transaction t(**c);
-    t.SetJournal(w->get());
+    Transaction t(*jc.conn);
+    t.SetJournal(jc.writer.get());
     t.JournalDomainAhead("journal-ahead");
-    REQUIRE(entries().size() == 1);  // listed, not yet defined
-    CHECK(entries()[0].kind == Kind::kDomain);
-    CHECK(entries()[0].a == "journal-ahead");
+    REQUIRE(jc.entries().size() == 1);  // listed, not yet defined
+    CHECK(jc.entries()[0].kind == Kind::kDomain);
+    CHECK(jc.entries()[0].a == "journal-ahead");
     CHECK(t.empty());  // nothing to roll back yet
-    auto name = (*c)->DefineDomain(
+    auto name = jc.conn->DefineDomain(
         "<domain type='test'><name>journal-ahead</name><memory>1024</memory>"
         "<os><type>hvm</type></os></domain>");
     REQUIRE_OK(name);
     t.AddDomain(*name);
-    CHECK(entries().size() == 1);  // not listed twice
+    CHECK(jc.entries().size() == 1);  // not listed twice
     CHECK(!t.empty());
   }  // rolled back: the domain and the journal go
-  CHECK(!*(*c)->DomainExists("journal-ahead"));
-  CHECK(!std::filesystem::exists(path));
+  CHECK(!*jc.conn->DomainExists("journal-ahead"));
+  CHECK(!std::filesystem::exists(jc.path));
 }
 
 }  // namespace
