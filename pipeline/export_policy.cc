@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 
 #include "core/checked_math.h"
 #include "pipeline/export_os.h"
@@ -106,7 +107,21 @@ void RenumberItems(VmSpec* vm) {
 Result<ExportMachine> ApplyExportPolicy(const ParsedDomain& domain,
                                         const ExportPolicy& policy,
                                         Diagnostics* diags) {
-  const VmSpec& src = domain.spec;
+  // The OVF environment CD the import made is not the appliance's media:
+  // the next import makes it again from the properties (and the transport),
+  // which the descriptor carries.
+  VmSpec without_env;
+  const std::string& env_cd = domain.options.environment_disk_id;
+  if (!env_cd.empty()) {
+    without_env = domain.spec;
+    std::erase_if(without_env.disks,
+                  [&](const Disk& d) { return d.id == env_cd; });
+    diags->Warn("export.environment-cd-dropped", env_cd,
+                "CD/DVD drive " + Quote(env_cd) +
+                    " holds the OVF environment the import made; it is not "
+                    "exported (the next import makes it from the properties)");
+  }
+  const VmSpec& src = env_cd.empty() ? domain.spec : without_env;
   ExportMachine out;
   VmSpec& vm = out.spec;
   vm.id = vm.name = domain.options.name;
@@ -149,6 +164,7 @@ Result<ExportMachine> ApplyExportPolicy(const ParsedDomain& domain,
   }
   vm.os = src.os;
   vm.products = src.products;
+  vm.environment_transport = src.environment_transport;
   NameExportOs(domain, &vm, diags);
 
   // Drives: placement first, then what each reads.

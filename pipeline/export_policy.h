@@ -53,7 +53,9 @@ struct ExportMachine {
 // export.serial-host-dropped, export.usb-substituted,
 // export.sound-substituted, export.video-generic, export.nvram-not-exported,
 // export.tpm-state-not-exported, export.memory-rounded,
-// export.threads-as-cores, export.os-approximated, export.os-unknown.
+// export.threads-as-cores, export.os-approximated, export.os-unknown,
+// export.environment-cd-dropped (the import's OVF environment CD: the drive
+// is left out; the transport and properties are kept).
 // kUnsupported for a hard disk with no readable source (network disks), a
 // disk format other than qcow2, raw and vmdk, or more drives than VMware's
 // controllers hold.

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "ovf/ovf_writer.h"
 #include "pipeline/export_os.h"
 #include "tests/support/test_util.h"
 
@@ -396,6 +397,65 @@ TEST_CASE("export policy: no disks at all") {
   CHECK(e.machine->spec.disks.empty());
   CHECK(e.machine->spec.controllers.empty());
   CHECK(e.machine->sources.empty());
+}
+
+TEST_CASE("export policy: the import's ovf environment cd is left out") {
+  // What `import` records for an appliance with ovf:transport="iso",
+  // given --prop hostname=web-new: the transport, the CD it made, and the
+  // property with the value the guest was given.
+  std::string metadata =
+      "<metadata><ova2virt:appliance "
+      "xmlns:ova2virt='https://ova2virt.example/xmlns/1.0'>"
+      "<ova2virt:environment transport='iso' "
+      "cd-path='/img/web01-ovf-env.iso'/>"
+      "<ova2virt:product class='org.example' name='Web'>"
+      "<ova2virt:property key='hostname' type='string' "
+      "user-configurable='yes' value='web-new' label='Host name'/>"
+      "</ova2virt:product></ova2virt:appliance></metadata>";
+  std::string cd =
+      "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+      "<source file='/img/web01-ovf-env.iso'/><target dev='sdb' bus='sata'/>"
+      "<readonly/></disk>";
+  std::string devices = FileDisk("/img/a.qcow2", "sda", "sata", "qcow2") + cd;
+  Exported e = Export(Domain(devices, metadata));
+  REQUIRE_OK(e.machine);
+  VmSpec vm = e.machine->spec;
+  REQUIRE(vm.disks.size() == 1);
+  CHECK(vm.disks[0].device == DiskDevice::kDisk);
+  REQUIRE(e.machine->sources.size() == 1);
+  CHECK(e.machine->sources[0].path == "/img/a.qcow2");
+  CHECK(e.diags.Has("export.environment-cd-dropped"));
+  CHECK(!e.diags.Has("export.media-dropped"));
+  CHECK(vm.environment_transport == "iso");
+
+  // The descriptor asks for the environment CD again, with the property.
+  vm.disks[0].capacity = 1ull << 30;
+  vm.disks[0].source.href = "web01-disk1.vmdk";
+  vm.disks[0].source.format = ImageFormat::kVmdkStreamOptimized;
+  vm.disks[0].source.size = 4096;
+  ApplianceSpec a;
+  a.name = vm.name;
+  a.networks = e.machine->networks;
+  a.systems.push_back(vm);
+  Diagnostics writer;
+  auto ovf = FormatOvfDescriptor(a, OvfWriteOptions{}, &writer);
+  REQUIRE_OK(ovf);
+  CHECK(ovf->find("ovf:transport=\"iso\"") != std::string::npos);
+  CHECK(ovf->find("ovf:key=\"hostname\"") != std::string::npos);
+  CHECK(ovf->find("ovf:value=\"web-new\"") != std::string::npos);
+  CHECK(ovf->find("ovf-env") == std::string::npos);
+  CHECK(ovf->find("CD/DVD") == std::string::npos);
+
+  // Other media in that drive is the user's: packed as usual.
+  std::string swapped = cd;
+  swapped.replace(swapped.find("web01-ovf-env"), 13, "install-media");
+  Exported m = Export(Domain(
+      FileDisk("/img/a.qcow2", "sda", "sata", "qcow2") + swapped, metadata));
+  REQUIRE_OK(m.machine);
+  CHECK(m.machine->spec.disks.size() == 2);
+  CHECK(m.machine->sources.size() == 2);
+  CHECK(!m.diags.Has("export.environment-cd-dropped"));
+  CHECK(m.machine->spec.environment_transport == "iso");
 }
 
 }  // namespace

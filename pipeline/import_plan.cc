@@ -221,6 +221,7 @@ class Planner {
     dp.options.headless = request_.headless;
     dp.options.libosinfo_id = dp.target.spec.os.libosinfo_id;
     dp.options.metadata = Metadata(source);
+    if (env) dp.options.environment_disk_id = std::string(kEnvironmentDiskId);
     Diagnostics format_diags;
     Result<std::string> xml =
         FormatDomainXml(dp.target.spec, dp.options, &format_diags);

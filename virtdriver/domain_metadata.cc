@@ -36,6 +36,24 @@ void WriteDomainMetadata(XmlWriter& w, const VmSpec& vm, const DomainOptions& o,
   for (const auto& [k, v] : o.metadata) {
     w.Open("ova2virt:meta").Attr("name", k).Text(v).Close();
   }
+  if (!vm.environment_transport.empty()) {
+    // The transport, and which CD carries the environment: an export
+    // leaves that CD out (the next import makes a new one from the
+    // properties below).
+    w.Open("ova2virt:environment").Attr("transport", vm.environment_transport);
+    for (const DiskBinding& b : o.disks) {
+      if (o.environment_disk_id.empty() || b.disk_id != o.environment_disk_id) {
+        continue;
+      }
+      bool volume = !b.pool.empty() && !b.volume.empty();
+      if (volume) {
+        w.Attr("cd-pool", b.pool).Attr("cd-volume", b.volume);
+      } else {
+        OptAttr(w, "cd-path", b.path);
+      }
+    }
+    w.Close();
+  }
   const OsInfo& os = vm.os;
   if (os.cim_id || !os.cim_description.empty() || !os.version.empty() ||
       !os.vmware_os_type.empty() || !os.virtualbox_os_type.empty() ||
@@ -89,8 +107,9 @@ void WriteDomainMetadata(XmlWriter& w, const VmSpec& vm, const DomainOptions& o,
 }
 
 void ParseDomainMetadata(const XmlElement& md, VmSpec* spec,
-                         DomainOptions* options) {
+                         DomainOptions* options, DiskBinding* environment_cd) {
   VmSpec& vm = *spec;
+  *environment_cd = DiskBinding();
   if (const XmlElement* li = md.Child(kLibosinfoXmlns, "libosinfo")) {
     if (const XmlElement* os = li->Child(kLibosinfoXmlns, "os")) {
       // Only a usable URI is kept; a malformed one is as good as none.
@@ -102,6 +121,12 @@ void ParseDomainMetadata(const XmlElement& md, VmSpec* spec,
   for (const XmlElement* m : app->Children(kOva2virtXmlns, "meta")) {
     options->metadata.push_back(
         {Attr(m, "name"), domain_names::WritableText(m->text)});
+  }
+  if (const XmlElement* env = app->Child(kOva2virtXmlns, "environment")) {
+    vm.environment_transport = Attr(env, "transport");
+    environment_cd->path = Attr(env, "cd-path");
+    environment_cd->pool = Attr(env, "cd-pool");
+    environment_cd->volume = Attr(env, "cd-volume");
   }
   if (const XmlElement* os = app->Child(kOva2virtXmlns, "os")) {
     std::string cim = Attr(os, "cim-id");

@@ -15,10 +15,14 @@ namespace ova2virt {
 void WriteDomainMetadata(XmlWriter& w, const VmSpec& vm,
                          const DomainOptions& options, Diagnostics* diags);
 
-// Reads them back into spec->os, spec->products, options->metadata and
-// options->libosinfo_id; elements of other namespaces are ignored.
+// Reads them back into spec->os, spec->products,
+// spec->environment_transport, options->metadata and options->libosinfo_id;
+// the image of the OVF environment CD the import recorded goes to
+// *environment_cd (path, or pool and volume; empty when none), for the
+// caller to match against the drives. Elements of other namespaces are
+// ignored.
 void ParseDomainMetadata(const XmlElement& metadata, VmSpec* spec,
-                         DomainOptions* options);
+                         DomainOptions* options, DiskBinding* environment_cd);
 
 }  // namespace ova2virt
 

@@ -124,16 +124,38 @@ class Parser {
     }
     RETURN_IF_ERROR(ParseCpu(root));
     ParseOs(root);
+    DiskBinding env_cd;
     if (const XmlElement* md = root.Child(kNone, "metadata")) {
-      ParseDomainMetadata(*md, &out_.spec, &out_.options);
+      ParseDomainMetadata(*md, &out_.spec, &out_.options, &env_cd);
     }
     if (const XmlElement* devices = root.Child(kNone, "devices")) {
       RETURN_IF_ERROR(ParseDevices(*devices));
     }
+    FindEnvironmentCd(env_cd);
     return std::move(out_);
   }
 
  private:
+  // The CD-ROM drive that still holds the environment image the import
+  // recorded (same volume, or same path).
+  void FindEnvironmentCd(const DiskBinding& cd) {
+    bool by_volume = !cd.pool.empty() && !cd.volume.empty();
+    if (!by_volume && cd.path.empty()) return;
+    for (const DiskBinding& b : out_.options.disks) {
+      const Disk* d = nullptr;
+      for (const Disk& x : out_.spec.disks) {
+        if (x.id == b.disk_id) d = &x;
+      }
+      if (!d || d->device != DiskDevice::kCdrom) continue;
+      bool same = by_volume ? b.pool == cd.pool && b.volume == cd.volume
+                            : b.volume.empty() && b.path == cd.path;
+      if (same) {
+        out_.options.environment_disk_id = b.disk_id;
+        return;
+      }
+    }
+  }
+
   void Warn(std::string id, std::string where, std::string message) {
     if (diags_)
       diags_->Warn(std::move(id), std::move(where), std::move(message));

@@ -54,6 +54,12 @@ struct DomainOptions {
   bool headless = false;     // no VNC display (tests, `run`)
   KeyValues metadata;        // ova2virt:meta entries ("source", "imported"...)
   std::string libosinfo_id;  // short id or URI; empty: VmSpec's os
+  // The OVF environment CD the import made (DSP0243 "iso" transport). To
+  // FormatDomainXml: that CD's Disk::id; its image (from `disks`) is
+  // recorded in the metadata with VmSpec::environment_transport. From
+  // ParseDomain: the drive (target) that still holds that image, else
+  // empty (the image was swapped or removed).
+  std::string environment_disk_id;
 };
 
 // Writes the domain XML for `vm`. Errors: kUsage when the options are

@@ -222,6 +222,82 @@ TEST_CASE("domain xml: password properties never reach the xml") {
   CHECK(!back->products[0].properties[0].default_value);
 }
 
+// The import's view of an appliance with ovf:transport="iso": its disk,
+// the OVF environment CD it made, and a property with the value given.
+VmSpec WithEnvironment() {
+  VmSpec vm = Minimal();
+  vm.environment_transport = "iso";
+  Disk cd;
+  cd.id = "ovf-env";
+  cd.device = DiskDevice::kCdrom;
+  cd.controller_id = "sata0";
+  cd.unit = 1;
+  vm.disks.push_back(cd);
+  ProductInfo p;
+  Property host;
+  host.key = "hostname";
+  host.type = "string";
+  host.user_configurable = true;
+  host.default_value = "web-new";
+  p.properties = {host};
+  vm.products = {p};
+  return vm;
+}
+
+TEST_CASE("domain xml: the environment transport and its cd round-trip") {
+  VmSpec vm = WithEnvironment();
+  DomainOptions o = Bound();
+  o.disks.push_back({"ovf-env", "/images/mini-ovf-env.iso", "", "", "raw"});
+  o.environment_disk_id = "ovf-env";
+  auto xml = FormatDomainXml(vm, o, nullptr);
+  REQUIRE_OK(xml);
+  auto back = ParseDomain(*xml, nullptr);
+  REQUIRE_OK(back);
+  CHECK(back->spec.environment_transport == "iso");
+  CHECK(back->options.environment_disk_id == "sdb");
+  REQUIRE(back->spec.disks.size() == 2);
+  CHECK(back->spec.disks[1].id == "sdb");
+  CHECK(back->spec.disks[1].device == DiskDevice::kCdrom);
+  REQUIRE(back->spec.products.size() == 1);
+  REQUIRE(back->spec.products[0].properties.size() == 1);
+  const Property& p = back->spec.products[0].properties[0];
+  CHECK(p.key == "hostname");
+  CHECK(p.type == "string");
+  CHECK(p.user_configurable);
+  CHECK(p.default_value == std::optional<std::string>("web-new"));
+  // Formatting what was read gives the same document.
+  auto again = FormatDomainXml(back->spec, back->options, nullptr);
+  REQUIRE_OK(again);
+  CHECK(*again == *xml);
+
+  // Media the user put in the drive since is not the environment CD.
+  std::string swapped = *xml;
+  size_t at = swapped.find("/images/mini-ovf-env.iso");
+  REQUIRE(at != std::string::npos);
+  swapped.replace(at, 24, "/iso/install-media.iso");
+  auto other = ParseDomain(swapped, nullptr);
+  REQUIRE_OK(other);
+  CHECK(other->spec.environment_transport == "iso");
+  CHECK(other->options.environment_disk_id.empty());
+
+  // A pool volume is recognised by pool and volume.
+  DomainOptions v = Bound();
+  v.disks.push_back({"ovf-env", "/var/lib/libvirt/images/mini-ovf-env.iso",
+                     "default", "mini-ovf-env.iso", "raw"});
+  v.environment_disk_id = "ovf-env";
+  auto vxml = FormatDomainXml(vm, v, nullptr);
+  REQUIRE_OK(vxml);
+  auto vback = ParseDomain(*vxml, nullptr);
+  REQUIRE_OK(vback);
+  CHECK(vback->options.environment_disk_id == "sdb");
+
+  // No transport: nothing recorded, nothing found.
+  VmSpec plain = Minimal();
+  auto pxml = FormatDomainXml(plain, Bound(), nullptr);
+  REQUIRE_OK(pxml);
+  CHECK(pxml->find("environment") == std::string::npos);
+}
+
 TEST_CASE("domain xml: parsing libvirt's own output (virt-install style)") {
   // As `virsh dumpxml` prints a virt-install guest: implicit controllers,
   // pci addresses, sizes in KiB, a volume disk and a file disk.

@@ -13,7 +13,10 @@
 #   reading the volumes in place and one through libvirt's download
 #   streams, are byte-identical;
 # - a full disk (ENOSPC injected) and libvirt failing in the middle of a
-#   volume download (OVA2VIRT_LIBVIRT_FAULT=download:N) leave nothing behind.
+#   volume download (OVA2VIRT_LIBVIRT_FAULT=download:N) leave nothing behind;
+# - an appliance with ovf:transport="iso" and a property: the export keeps
+#   both (the value given at import) and leaves out the import's OVF
+#   environment CD; the re-import makes a fresh one with its own --prop.
 #
 # Environment: OVA2VIRT (the binary), SAMPLES (built sample appliances),
 # CORPUS (the shared corpus, for the schemas).
@@ -194,6 +197,61 @@ PY
     done
     rm -f "$ova"
 done
+
+# --- an appliance with ovf:transport="iso": the export keeps the transport
+# and the property (with the value given), and leaves out the OVF
+# environment CD the import made; the re-import makes a fresh one.
+env_failures=$failures
+env_dir="$work/envsrc"
+mkdir -p "$env_dir" && tar -xf "$SAMPLES/ova2virt-sample-bios.ova" -C "$env_dir"
+rm -f "$env_dir"/*.mf
+python3 - "$env_dir/ova2virt-sample-bios.ovf" <<'PY' || fail "transport: cannot edit the sample"
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("<VirtualHardwareSection>", '<VirtualHardwareSection ovf:transport="iso">', 1)
+product = ('<ProductSection><Info>Settings</Info><Product>Sample</Product>'
+           '<Property ovf:key="hostname" ovf:type="string" '
+           'ovf:userConfigurable="true" ovf:value="sample"/></ProductSection>')
+assert s.count("</VirtualSystem>") == 1
+s = s.replace("</VirtualSystem>", product + "</VirtualSystem>")
+open(p, "w").write(s)
+PY
+"$OVA2VIRT" import -q -c "$uri" --pool imp --name envd --network '*=user' \
+    --prop hostname=first "$env_dir/ova2virt-sample-bios.ovf" >/dev/null 2>"$work/err" ||
+    fail "transport: import: $(cat "$work/err")"
+virsh_q vol-info --pool imp envd-ovf-env.iso >/dev/null ||
+    fail "transport: the import made no ovf-env volume"
+"$OVA2VIRT" export -c "$uri" envd -o "$work/envd.ova" --json \
+    >"$work/envd.json" 2>"$work/err" || fail "transport: export: $(cat "$work/err")"
+python3 - "$work/envd.ova" "$work/envd.json" <<'PY' || fail "transport: the export"
+import json, re, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    names = t.getnames()
+    ovf = t.extractfile(next(n for n in names if n.endswith(".ovf"))).read().decode()
+assert not any(n.endswith(".iso") for n in names), names
+assert re.search(r'<VirtualHardwareSection ovf:transport="iso"', ovf), "no transport"
+assert re.search(r'ovf:key="hostname"[^>]*ovf:value="first"', ovf), "no property value"
+assert "ResourceType>15<" not in ovf, "a CD drive is still described"
+warnings = [w["id"] for w in json.load(open(sys.argv[2]))["warnings"]]
+assert "export.environment-cd-dropped" in warnings, warnings
+PY
+"$OVA2VIRT" import -q -c "$uri" --pool imp --name envd-back --network '*=user' \
+    --prop hostname=second "$work/envd.ova" >/dev/null 2>"$work/err" ||
+    fail "transport: re-import: $(cat "$work/err")"
+virsh_q vol-download --pool imp envd-back-ovf-env.iso "$work/envd-back.iso" >/dev/null 2>&1 ||
+    fail "transport: the re-import made no ovf-env volume"
+grep -a -q 'oe:key="hostname" oe:value="second"' "$work/envd-back.iso" ||
+    fail "transport: the re-import's environment has not the new hostname"
+[ "$(virsh_q dumpxml envd-back | grep -c "device='cdrom'")" = 1 ] ||
+    fail "transport: the re-imported domain has not exactly one CD drive"
+for d in envd envd-back; do
+    virsh_q undefine "$d" >/dev/null
+    virsh_q vol-delete --pool imp "$d-disk1.qcow2" >/dev/null
+    virsh_q vol-delete --pool imp "$d-ovf-env.iso" >/dev/null
+done
+rm -rf "$env_dir" "$work/envd.ova" "$work/envd-back.iso"
+[ "$failures" = "$env_failures" ] && echo "ok: transport iso round trip"
 
 # --- failure: a full disk leaves nothing ----------------------------------
 "$OVA2VIRT" import -q -c "$uri" --pool imp --name full --network '*=user' \
