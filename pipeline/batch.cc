@@ -191,11 +191,36 @@ class Runner {
   // An item of a host that does not answer: failed, one line, its state
   // record untouched.
   void Unreachable(size_t i, const Status& why) {
-    ItemResult& r = report_.items[i];
+    ItemResult r;
     r.status = ItemStatus::kFailed;
     r.reason = "target unreachable";
     r.error = why;
-    observer_.ItemFinished(i, plan_.items[i], r);
+    Finished(i, std::move(r), std::nullopt);
+  }
+
+  // Where every item's outcome is recorded (under mu_): a failure names
+  // its host, whatever call failed (a host that dies mid-upload says only
+  // "cannot write data: Broken pipe"); its state record, if it ran, is
+  // saved; the observer is told.
+  void Finished(size_t i, ItemResult result,
+                std::optional<StateRecord> record) {
+    const BatchItem& item = plan_.items[i];
+    if (result.status == ItemStatus::kFailed && !result.error.ok() &&
+        !item.connect.empty() &&
+        result.error.message().find(item.connect) == std::string::npos) {
+      result.error = result.error.WithContext(item.connect);
+      if (record) record->error = result.error.message();
+    }
+    if (record) {
+      state_.items[item.key] = std::move(*record);
+      Status saved = observer_.SaveState(state_);
+      if (!saved.ok() && report_.state_error.ok()) {
+        report_.state_error = saved;
+        stop_ = true;
+      }
+    }
+    report_.items[i] = std::move(result);
+    observer_.ItemFinished(i, item, report_.items[i]);
   }
 
   // Takes items until none is left, the user interrupts, or the state
@@ -234,16 +259,7 @@ class Runner {
       lock.lock();
       --host.running;
       host.last_end = clock_.Seconds();
-      if (record) {
-        state_.items[plan_.items[i].key] = std::move(*record);
-        Status saved = observer_.SaveState(state_);
-        if (!saved.ok() && report_.state_error.ok()) {
-          report_.state_error = saved;
-          stop_ = true;
-        }
-      }
-      report_.items[i] = std::move(result);
-      observer_.ItemFinished(i, plan_.items[i], report_.items[i]);
+      Finished(i, std::move(result), std::move(record));
       cv_.notify_all();
     }
   }

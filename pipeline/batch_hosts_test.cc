@@ -149,5 +149,60 @@ TEST_CASE("batch hosts: a slow host's connect holds up only its items") {
   CHECK(exec.connects[HostUri(0)] == 1);
 }
 
+TEST_CASE("batch hosts: a host dying mid-run is named in each failure") {
+  // libvirt's errors from a connection that died say nothing of the host:
+  // every failed item's error gets its URI, once, on one line.
+  BatchPlan plan = Grouped(2, 4);
+  FakeExecutor exec;
+  exec.fail_with["h1-vm0"] = FailedError("cannot write data: Broken pipe");
+  exec.fail_with["h1-vm1"] = FailedError("pool 'default': end of file");
+  // Already named: not said twice.
+  exec.fail_with["h1-vm2"] =
+      FailedError("libvirt: cannot connect to " + Quote(HostUri(1)) +
+                  ": no answer within 20 s");
+  exec.unreadable = {"h1-vm3"};
+  exec.failing = {"h0-vm3"};
+  BatchState state;
+  BatchOptions options;
+  options.jobs = 2;
+  BatchReport r = RunBatch(plan, state, exec, options, nullptr);
+  CHECK(r.summary.done == 3);
+  CHECK(r.summary.failed == 5);
+  const std::string h1 = HostUri(1);
+  CHECK(r.items[4].error.message() == h1 + ": cannot write data: Broken pipe");
+  CHECK(r.items[4].error.code() == ErrorCode::kFailed);
+  CHECK(r.items[5].error.message() == h1 + ": pool 'default': end of file");
+  CHECK(r.items[6].error.message() ==
+        "libvirt: cannot connect to '" + h1 + "': no answer within 20 s");
+  // A local failure too: the line says which host the item was for.
+  CHECK(r.items[7].error.message() == h1 + ": /srv/h1-vm3.ova: no such file");
+  CHECK(r.items[7].error.code() == ErrorCode::kNotFound);
+  CHECK(r.items[3].error.message() ==
+        HostUri(0) + ": /srv/h0-vm3.ova: member 'disk1.vmdk': digest mismatch");
+  CHECK(r.items[3].error.code() == ErrorCode::kCorrupt);
+  for (const ItemResult& item : r.items) {
+    CHECK(item.error.message().find('\n') == std::string::npos);
+    if (item.status != ItemStatus::kFailed) CHECK(item.error.ok());
+  }
+  // The state file says the same (the unreadable source left no record).
+  CHECK(state.items.at("h1-vm0").error ==
+        h1 + ": cannot write data: Broken pipe");
+  CHECK(state.items.at("h0-vm3").error == r.items[3].error.message());
+  CHECK(state.items.at("h0-vm0").error.empty());
+  CHECK(state.items.count("h1-vm3") == 0);
+}
+
+TEST_CASE("batch hosts: an item on libvirt's default connection") {
+  // No URI to name: the error is left as it was.
+  BatchPlan plan = Grouped(1, 1);
+  plan.items[0].connect = "";
+  FakeExecutor exec;
+  exec.fail_with["h0-vm0"] = FailedError("cannot write data: Broken pipe");
+  BatchState state;
+  BatchOptions options;
+  BatchReport r = RunBatch(plan, state, exec, options, nullptr);
+  CHECK(r.items[0].error.message() == "cannot write data: Broken pipe");
+}
+
 }  // namespace
 }  // namespace ova2virt

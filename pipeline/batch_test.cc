@@ -39,8 +39,9 @@ TEST_CASE("batch: every item runs, failures do not stop the others") {
   CHECK(r.items[0].status == ItemStatus::kDone);
   CHECK(r.items[1].status == ItemStatus::kFailed);
   CHECK(r.items[1].error.code() == ErrorCode::kCorrupt);
+  // Named by its host (test:///default), like every failure.
   CHECK(r.items[1].error.message() ==
-        "/srv/vm1.ova: member 'disk1.vmdk': digest mismatch");
+        "test:///default: /srv/vm1.ova: member 'disk1.vmdk': digest mismatch");
   CHECK(r.items[2].status == ItemStatus::kDone);
   CHECK(r.items[3].status == ItemStatus::kDone);
   for (const ItemResult& item : r.items) {
@@ -69,7 +70,8 @@ TEST_CASE("batch: every item runs, failures do not stop the others") {
   REQUIRE(state.items.size() == 4);
   const StateRecord& failed = state.items.at("vm1");
   CHECK(failed.status == StateRecord::kFailed);
-  CHECK(failed.error == "/srv/vm1.ova: member 'disk1.vmdk': digest mismatch");
+  CHECK(failed.error ==
+        "test:///default: /srv/vm1.ova: member 'disk1.vmdk': digest mismatch");
   const StateRecord& done = state.items.at("vm2");
   CHECK(done.status == StateRecord::kDone);
   CHECK(done.source.digest == "digest-vm2");

@@ -183,6 +183,11 @@ class FakeExecutor : public BatchExecutor {
       --running;
       --host_running[item.connect];
       cv.notify_all();
+      auto fail = fail_with.find(item.key);
+      if (fail != fail_with.end()) {
+        work.status = fail->second;
+        return work;
+      }
       if (failing.count(item.key)) {
         work.status = CorruptError(item.import.input +
                                    ": member 'disk1.vmdk': digest mismatch");
@@ -204,6 +209,7 @@ class FakeExecutor : public BatchExecutor {
   std::condition_variable cv;
   std::map<std::string, std::string> digests;
   std::set<std::string> unreadable, unreachable, gone, failing;
+  std::map<std::string, Status> fail_with;  // Execute fails with this
   std::vector<std::string> identified, probed, executed;
   std::function<void(const BatchItem&)> during;
   ExecuteOptions last_options;

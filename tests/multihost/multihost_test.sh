@@ -20,9 +20,8 @@
 # and their disks identical to the domains' volumes, and no import journal
 # left.
 #
-# TODO(issue 15): a failure in the middle of an item does not name its host
-# yet: reported as a "known gap" (MH_STRICT_HOST_NAMES=1 makes it fail).
-# With an ova2virt without --jobs-per-host (before the concur branch), the
+# Every failed item's line and JSON error name its host, also a failure in
+# the middle of an item (a stream cut). With an ova2virt without --jobs-per-host (before the concur branch), the
 # batch runs with --jobs 4 and two more checks are lenient: an import
 # refused by a pool refresh beside another upload (bug 3; re-run as a user
 # would) and an unreachable host's import reported as "new" (bug 5).
@@ -203,22 +202,12 @@ for id in $host2_ids; do
     # One line each, naming the host.
     lines=$(grep -c "'$id': failed" "$work/err")
     [ "$lines" -eq 1 ] || fail "run 1: $id: $lines failure lines"
-    if ! grep "'$id': failed" "$work/err" | grep -q "$(mh_ip 2)"; then
-        # TODO(issue 15): a failure in the middle of an item (a stream cut,
-        # the pool gone) says what broke but not on which host -- even with
-        # the per-host scheduling of the concur branch merged (only its
-        # "started" line and the report's `connect` and per-host table say
-        # which). Set MH_STRICT_HOST_NAMES=1 to make it an error; make that
-        # the default once the failure line names the host.
-        if [ "${MH_STRICT_HOST_NAMES:-0}" = 1 ]; then
-            fail "run 1: $id's failure does not name host 2: $(grep "'$id': failed" "$work/err")"
-        else
-            echo "known gap: $id's failure does not name host 2"
-        fi
-    fi
+    grep "'$id': failed" "$work/err" | grep -q "$(mh_ip 2)" ||
+        fail "run 1: $id's failure does not name host 2: $(grep "'$id': failed" "$work/err")"
     msg=$(item "$id" "i['error']['message']")
     case $msg in *"
 "*) fail "run 1: $id: a message of several lines: $msg" ;; esac
+    case $msg in *"$(mh_ip 2)"*) ;; *) fail "run 1: $id: its JSON error does not name host 2: $msg" ;; esac
     # An item that never reached its host says so (docs/batch.md): an
     # import "target unreachable", an export (whose source is on the host)
     # that or "source unreadable". TODO(issue 15, bug 5): with sshd up and
@@ -226,9 +215,9 @@ for id in $host2_ids; do
     # branch is complete (--jobs-per-host), a known gap until then.
     reason=$(item "$id" "i['reason']")
     case $msg/$id/$reason in
-    "cannot connect to "*/*/"target unreachable") ;;
-    "cannot connect to "*/out/*/"source unreadable") ;;
-    "cannot connect to "*)
+    *"cannot connect to "*/*/"target unreachable") ;;
+    *"cannot connect to "*/out/*/"source unreadable") ;;
+    *"cannot connect to "*)
         if $premerge; then
             echo "known gap (issue 15, bug 5): $id: reason '$reason' for a host that cannot be reached"
         else
