@@ -49,8 +49,14 @@ TEST_CASE("batch hosts: the per-host limit is honoured and reached") {
   BatchReport r = RunBatch(plan, state, exec, options, nullptr);
   CHECK(r.summary.done == 18);
   CHECK(exec.peak == 4);
+  // The first four items start together (each waits for company): h0, h1,
+  // h2, then h0 again (the tie goes to plan order), so h0 reaches its limit
+  // whatever the timing. Whether h1 later runs two at once depends on which
+  // items finish first, so for h1 only the bound is checked (it was flaky
+  // on a loaded machine as an equality).
   CHECK(exec.host_peak[HostUri(0)] == 2);
-  CHECK(exec.host_peak[HostUri(1)] == 2);
+  CHECK(exec.host_peak[HostUri(1)] >= 1);
+  CHECK(exec.host_peak[HostUri(1)] <= 2);
   CHECK(exec.host_peak[HostUri(2)] == 1);
   REQUIRE(r.hosts.size() == 3);
   CHECK(r.hosts[0].connect == HostUri(0));
