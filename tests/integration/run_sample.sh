@@ -32,7 +32,8 @@ TMPDIR=$tmp timeout 300 "$OVA2VIRT" run --json --timeout 120 \
 rc=$?
 [ $rc -eq 0 ] || fail "run --json exited $rc: $(cat "$tmp/err")"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "OVA2VIRT-BOOT-OK" in d["console"] and d["powered_off"]' \
-    "$tmp/report.json" || fail "run --json report"
+    "$tmp/report.json" ||
+    fail "run --json report: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("powered_off"), d.get("guests"), len(d.get("console", "")), repr(d.get("console", "")[-600:]))' "$tmp/report.json" 2>&1); stderr: $(tail -c 600 "$tmp/err")"
 
 # --console: the console both ways; the guest starts paused until it is
 # attached, so even a fast guest's first bytes arrive.
