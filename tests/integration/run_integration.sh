@@ -11,8 +11,8 @@
 # live in the test directory; the test binary connects with
 # qemu+unix:///system?socket=... No systemd and no virtlogd
 # (stdio_handler = "file"). At the end, even on failure, running domains
-# are destroyed, the daemon is stopped by its pid, and any process left in
-# its namespace (a QEMU) is killed by pid.
+# are destroyed, the daemon is stopped by its pid, and any process that
+# still sees its private /var/lib/libvirt (a QEMU) is killed by pid.
 #
 # embedded: runs the embedded-driver tests (qemu:///embed, no daemon).
 #
@@ -60,7 +60,6 @@ unshare -m --propagation private true 2>/dev/null ||
 
 uri="qemu+unix:///system?socket=$work/sock/libvirt-sock"
 pidfile="$work/libvirtd.pid"
-daemon_ns=""
 
 # shellcheck disable=SC2317  # called from the trap
 cleanup() {
@@ -77,15 +76,18 @@ cleanup() {
       i=$((i + 1))
     done
     kill -9 "$pid" 2>/dev/null
-    # Whatever still lives in the daemon's namespace was started by it.
-    if [ -n "$daemon_ns" ]; then
-      for p in /proc/[0-9]*; do
-        if [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$daemon_ns" ]; then
-          kill -9 "${p#/proc/}" 2>/dev/null
-        fi
-      done
-    fi
   fi
+  # Whatever still sees this test's /var/lib/libvirt was started by its
+  # daemon (a QEMU, in the daemon's namespace or in the one libvirt made for
+  # it; or a daemon a test restarted). Not the namespace's inode number: the
+  # kernel reuses it once the namespace is freed, and a stress test's killed
+  # daemon left a number that another test's fresh libvirtd or an embedded
+  # QEMU then got -- this cleanup killed them (CI, stop 12).
+  for p in /proc/[0-9]*; do
+    if grep -qF "$(basename "$work")/lib /var/lib/libvirt " "$p/mountinfo" 2>/dev/null; then
+      kill -9 "${p#/proc/}" 2>/dev/null
+    fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -145,7 +147,6 @@ while [ ! -S "$work/sock/libvirt-sock" ] || [ ! -s "$pidfile" ]; do
   fi
   sleep 0.1
 done
-daemon_ns=$(readlink "/proc/$(cat "$pidfile")/ns/mnt")
 echo "libvirtd $(cat "$pidfile") at $uri"
 
 # Bounded below ctest's TIMEOUT, so this script always gets to clean up
