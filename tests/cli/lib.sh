@@ -67,6 +67,17 @@ json_get() {
     python3 -c "import json,sys; d=json.load(open('$T/.out')); print($1)"
 }
 
+# imp ARGS...: `ova2virt import` into libvirt's test driver, its disks in
+# the test's storage directory $st, every NIC on user networking.
+imp() { run import -c test:///default --storage-dir "$st" --network '*=user' "$@"; }
+
+# expect_empty WHAT: nothing in $st, no image, no temporary file.
+expect_empty() {
+    checks=$((checks + 1))
+    left=$(ls -A "$st")
+    [ -z "$left" ] || fail "$1: left behind: $left"
+}
+
 finish() {
     echo "$checks checks, $failures failures"
     [ "$failures" -eq 0 ]

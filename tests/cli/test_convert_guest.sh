@@ -11,12 +11,6 @@ python3 "$SRC/samples/build-samples" "$T/samples" --only bios >/dev/null ||
 ova="$T/samples/ova2virt-sample-bios.ova"
 st="$T/storage"
 mkdir -p "$st"
-imp() { run import -c test:///default --storage-dir "$st" --network '*=user' "$@"; }
-expect_empty() {
-    checks=$((checks + 1))
-    left=$(ls -A "$st")
-    [ -z "$left" ] || fail "$1: left behind: $left"
-}
 
 # --- refused at plan time ------------------------------------------------
 # (env: with PATH emptied for ova2virt only; run's own tools need it)

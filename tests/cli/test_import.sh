@@ -10,14 +10,6 @@ ova="$T/samples/ova2virt-sample-bios.ova"
 raw="$T/samples/ova2virt-sample-bios.raw"
 st="$T/storage"
 mkdir -p "$st"
-imp() { run import -c test:///default --storage-dir "$st" --network '*=user' "$@"; }
-
-# Nothing in the storage directory: no image, no temporary file.
-expect_empty() {
-    checks=$((checks + 1))
-    left=$(ls -A "$st")
-    [ -z "$left" ] || fail "$1: left behind: $left"
-}
 
 # --- the sample, as a file, a pipe and an OVF directory -----------------
 imp --json "$ova"

@@ -19,16 +19,12 @@ make_dir_pool() {
         { echo "cannot create pool $1" >&2; exit 1; }
 }
 
-# boot_and_check DOMAIN: starts it and waits (60 s at most) for the guest
-# to power itself off, having printed the sample's marker. To read the
-# console the test adds a <log> to the serial pty (the device itself stays
-# as the import made it), in a copy of the XML of its own ($work/DOM.boot.xml).
-boot_and_check() {
-    _dom=$1
-    _log="$work/$_dom.console"
-    _xml="$work/$_dom.boot.xml"
-    virsh_q dumpxml --inactive "$_dom" >"$_xml"
-    python3 - "$_xml" "$_log" <<'PY'
+# add_console_log DOMAIN XML LOG: redefines DOMAIN (inactive) with a <log>
+# to LOG on its serial pty, from a copy of its XML at XML; the device itself
+# stays as the import made it.
+add_console_log() {
+    virsh_q dumpxml --inactive "$1" >"$2"
+    python3 - "$2" "$3" <<'PY'
 import sys, xml.etree.ElementTree as ET
 path, log = sys.argv[1], sys.argv[2]
 tree = ET.parse(path)
@@ -36,7 +32,17 @@ serial = tree.getroot().find("devices/serial")
 ET.SubElement(serial, "log", {"file": log, "append": "off"})
 tree.write(path)
 PY
-    virsh_q define "$_xml" >/dev/null || fail "$_dom: redefine with a console log"
+    virsh_q define "$2" >/dev/null
+}
+
+# boot_and_check DOMAIN: starts it and waits (60 s at most) for the guest
+# to power itself off, having printed the sample's marker. The console is
+# read from a log the test adds (add_console_log, $work/DOM.boot.xml).
+boot_and_check() {
+    _dom=$1
+    _log="$work/$_dom.console"
+    add_console_log "$_dom" "$work/$_dom.boot.xml" "$_log" ||
+        fail "$_dom: redefine with a console log"
     virsh_q start "$_dom" >/dev/null || { fail "$_dom: start"; return; }
     _i=0
     while [ "$(virsh_q domstate "$_dom")" != "shut off" ] && [ $_i -lt 600 ]; do

@@ -66,16 +66,8 @@ expect_marker "$work/imported.console" rg-imported
 qemu-img compare -q "$(virsh_q vol-path --pool rg rg-imported-disk1.qcow2)" \
     "$(virsh_q vol-path --pool rg rg-reimported-disk1.qcow2)" ||
     fail "the re-imported disk differs from the exported one"
-virsh_q dumpxml --inactive rg-reimported >"$work/reimport.xml"
-python3 - "$work/reimport.xml" "$work/reimported.console" <<'PY'
-import sys, xml.etree.ElementTree as ET
-path, log = sys.argv[1], sys.argv[2]
-tree = ET.parse(path)
-serial = tree.getroot().find("devices/serial")
-ET.SubElement(serial, "log", {"file": log, "append": "off"})
-tree.write(path)
-PY
-virsh_q define "$work/reimport.xml" >/dev/null || fail "redefine with a console log"
+add_console_log rg-reimported "$work/reimport.xml" "$work/reimported.console" ||
+    fail "redefine with a console log"
 virsh_q start rg-reimported >/dev/null || fail "start rg-reimported"
 off=$(wait_off rg-reimported 900)
 if [ "$off" = -1 ]; then
