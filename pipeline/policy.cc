@@ -425,16 +425,6 @@ void MapNics(TargetPlan& plan, const ImportPolicy& policy, Diagnostics* diags) {
   }
 }
 
-std::string SafeName(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-    out += ok ? c : '_';
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<NetworkMapping> ParseNetworkMapping(std::string_view text) {
@@ -525,40 +515,6 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
     plan.virt_type = "kvm";
   }
   return plan;
-}
-
-Result<std::vector<NamedDomainXml>> FormatApplianceDomains(
-    const ApplianceSpec& appliance, const ImportPolicy& policy,
-    const std::string& storage_dir, Diagnostics* diags) {
-  std::vector<NamedDomainXml> out;
-  for (size_t s = 0; s < appliance.systems.size(); ++s) {
-    const VmSpec& system = appliance.systems[s];
-    std::string name = !system.name.empty() ? system.name
-                       : !system.id.empty() ? system.id
-                                            : "vm" + std::to_string(s);
-    std::replace(name.begin(), name.end(), '/', '_');
-    ASSIGN_OR_RETURN(TargetPlan plan, ApplyImportPolicy(system, policy, diags));
-    DomainOptions o;
-    o.name = name;
-    o.virt_type = plan.virt_type;
-    o.machine = plan.machine;
-    o.nics = plan.nics;
-    for (const Disk& d : plan.spec.disks) {
-      if (d.device != DiskDevice::kDisk && d.source.href.empty()) continue;
-      DiskBinding b;
-      b.disk_id = d.id;
-      bool image = d.device == DiskDevice::kDisk;
-      b.format = image ? "qcow2" : "raw";
-      b.path = storage_dir + "/" + SafeName(name) + "-" + SafeName(d.id) +
-               (image                            ? ".qcow2"
-                : d.device == DiskDevice::kCdrom ? ".iso"
-                                                 : ".img");
-      o.disks.push_back(b);
-    }
-    ASSIGN_OR_RETURN(std::string xml, FormatDomainXml(plan.spec, o, diags));
-    out.push_back({name, std::move(xml)});
-  }
-  return out;
 }
 
 }  // namespace ova2virt

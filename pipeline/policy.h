@@ -61,18 +61,6 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
                                      const ImportPolicy& policy,
                                      Diagnostics* diags);
 
-// Policy, then the domain XML of every VirtualSystem of an appliance, with
-// each disk bound to `storage_dir`/<domain>-<disk id>.qcow2 and the
-// domain named after the system: what `import --dry-run` shows and what
-// the golden tests pin. Returns (domain name, XML) pairs in system order.
-struct NamedDomainXml {
-  std::string name;
-  std::string xml;
-};
-Result<std::vector<NamedDomainXml>> FormatApplianceDomains(
-    const ApplianceSpec& appliance, const ImportPolicy& policy,
-    const std::string& storage_dir, Diagnostics* diags);
-
 }  // namespace ova2virt
 
 #endif  // OVA2VIRT_PIPELINE_POLICY_H_

@@ -76,38 +76,47 @@ void WriteFileOrDie(const std::string& path, std::string_view data) {
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-bool MatchesGolden(const std::string& golden_path, const std::string& actual) {
+bool RegeneratingGoldens() {
+  const char* regen = getenv("OVA2VIRT_REGENERATE");
+  return regen && std::string(regen) == "1";
+}
+
+std::string GoldenDifference(const std::string& golden_path,
+                             const std::string& actual) {
   std::string path = SourcePath(golden_path);
-  const char* regen = getenv("OVA2VIRT_REGENERATE_GOLDEN");
-  if (regen && std::string(regen) == "1") {
-    WriteFileOrDie(path, actual);
-    return true;
-  }
   if (!fs::exists(path)) {
-    FAIL_CHECK("golden file missing: "
-               << golden_path << " (run with OVA2VIRT_REGENERATE_GOLDEN=1)");
-    return false;
+    return "golden file missing: " + golden_path +
+           " (run with OVA2VIRT_REGENERATE=1, then review the diff)";
   }
   std::string expected = ReadFileOrDie(path);
-  if (expected != actual) {
-    // Show the first differing line to make the failure readable.
-    std::istringstream e(expected), a(actual);
-    std::string el, al;
-    int line = 0;
-    while (true) {
-      ++line;
-      bool he = static_cast<bool>(std::getline(e, el));
-      bool ha = static_cast<bool>(std::getline(a, al));
-      if (!he && !ha) break;
-      if (el != al || he != ha) {
-        FAIL_CHECK(golden_path << ":" << line << ": expected [" << el
-                               << "] got [" << al << "]");
-        break;
-      }
+  if (expected == actual) return "";
+  // The first differing line, to make the failure readable.
+  std::istringstream e(expected), a(actual);
+  std::string el, al;
+  for (int line = 1;; ++line) {
+    bool he = static_cast<bool>(std::getline(e, el));
+    bool ha = static_cast<bool>(std::getline(a, al));
+    if (!he && !ha) break;
+    if (he != ha || el != al) {
+      return golden_path + ":" + std::to_string(line) + ": expected [" +
+             (he ? el : "<end of golden>") + "] got [" +
+             (ha ? al : "<end of output>") +
+             "] (OVA2VIRT_REGENERATE=1 rewrites the golden)";
     }
-    return false;
   }
-  return true;
+  // Only a final newline differs.
+  return golden_path + ": differs in its final newline";
+}
+
+bool MatchesGolden(const std::string& golden_path, const std::string& actual) {
+  if (RegeneratingGoldens()) {
+    WriteFileOrDie(SourcePath(golden_path), actual);
+    return true;
+  }
+  std::string why = GoldenDifference(golden_path, actual);
+  if (why.empty()) return true;
+  FAIL_CHECK(why);
+  return false;
 }
 
 CommandResult RunCommand(const std::string& command) {

@@ -37,9 +37,17 @@ std::string SourcePath(std::string_view relative);
 std::string ReadFileOrDie(const std::string& path);
 void WriteFileOrDie(const std::string& path, std::string_view data);
 
-// Compares `actual` with the golden file at `golden_path` (source-relative).
-// With OVA2VIRT_REGENERATE_GOLDEN=1 in the environment it writes the file
-// instead. Returns true when they match (or after regenerating).
+// True when OVA2VIRT_REGENERATE=1 is in the environment: golden files are
+// rewritten from what the code makes, not compared.
+bool RegeneratingGoldens();
+// Compares `actual` with the golden file at `golden_path` (source-relative):
+// "" when equal, else a one-line reason naming the golden, the first
+// differing line number, and both versions of that line.
+std::string GoldenDifference(const std::string& golden_path,
+                             const std::string& actual);
+// CHECKs that `actual` matches the golden (failing with GoldenDifference's
+// reason); when regenerating, writes the file instead. Returns true when
+// they match (or after regenerating).
 bool MatchesGolden(const std::string& golden_path, const std::string& actual);
 
 // Runs a shell command, returning its exit status and capturing stdout.
