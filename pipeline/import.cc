@@ -602,9 +602,7 @@ class Importer {
     done_.insert(&job - plan_.jobs.data());
     ImportedVolume v;
     v.disk_id = job.disk_id;
-    v.device = job.device == DiskDevice::kCdrom    ? "cdrom"
-               : job.device == DiskDevice::kFloppy ? "floppy"
-                                                   : "disk";
+    v.device = std::string(ToString(job.device));
     v.pool = storage_.files ? "" : storage_.pool;
     v.name = job.name;
     v.path = path;

@@ -117,12 +117,6 @@ std::string InputFormat(ImageFormat f) {
   }
 }
 
-std::string DeviceWord(DiskDevice d) {
-  return d == DiskDevice::kCdrom    ? "cdrom"
-         : d == DiskDevice::kFloppy ? "floppy"
-                                    : "disk";
-}
-
 class Planner {
  public:
   Planner(const ApplianceSpec& a, const ImportRequest& r,
@@ -192,7 +186,7 @@ class Planner {
     std::string base = SafeFileName(dp.name);
     std::map<DiskDevice, int> counts;
     for (CopyJob& job : pending_) {
-      job.name = base + "-" + DeviceWord(job.device) +
+      job.name = base + "-" + std::string(ToString(job.device)) +
                  std::to_string(++counts[job.device]) + Extension(job);
       if (job.kind == CopyJob::kEnvironment) job.name = base + "-ovf-env.iso";
       if (!storage_.dir.empty()) job.path = storage_.dir + "/" + job.name;
@@ -296,7 +290,7 @@ class Planner {
         if (d.device != DiskDevice::kDisk) {
           // A .vmx's CD often names an ISO on a datastore: not ours to read.
           diags_->Warn("import.image-outside-package", d.id,
-                       "the " + DeviceWord(d.device) + " image " +
+                       "the " + std::string(ToString(d.device)) + " image " +
                            Quote(d.source.href) +
                            " is not in the package; the drive is left empty");
           d.source = ImageSource();
@@ -530,8 +524,8 @@ std::string DescribePlan(const ImportPlan& plan, const StorageTarget& storage) {
                          : job.kind == CopyJob::kEnvironment
                              ? "ovf environment"
                              : Quote(job.file.href);
-      out += "  " + DeviceWord(job.device) + " " + Quote(job.disk_id) + ": " +
-             from + " -> " +
+      out += "  " + std::string(ToString(job.device)) + " " +
+             Quote(job.disk_id) + ": " + from + " -> " +
              (storage.files ? job.path
                             : "pool " + Quote(storage.pool) + " volume " +
                                   Quote(job.name)) +
