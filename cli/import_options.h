@@ -1,6 +1,6 @@
 // The options `import` and `run` share, and their translation into an
-// ImportRequest (argv strings are validated here; policy values are checked
-// again by the pipeline).
+// ImportRequest: the choices (--format, --disk-bus, --nic-model,
+// --virt-type) become enums here, once (pipeline/import_choices.h).
 #ifndef OVA2VIRT_CLI_IMPORT_OPTIONS_H_
 #define OVA2VIRT_CLI_IMPORT_OPTIONS_H_
 

@@ -121,7 +121,7 @@ TEST_CASE("domain goldens: every corpus descriptor") {
 
 TEST_CASE("domain goldens: vmware-style bios appliance, keep policy") {
   ImportPolicy keep;
-  keep.disk_bus = "keep";
+  keep.disk_bus = DiskBusChoice::kKeep;
   CheckApplianceGoldens("vmware-bios", One(VmwareBios()), keep);
 }
 
@@ -147,9 +147,9 @@ TEST_CASE("domain goldens: uefi without secure boot and odd devices") {
 
 TEST_CASE("domain goldens: --disk-bus virtio --nic-model virtio, mappings") {
   ImportPolicy p;
-  p.disk_bus = "virtio";
-  p.nic_model = "virtio";
-  p.virt_type = "qemu";
+  p.disk_bus = DiskBusChoice::kVirtio;
+  p.nic_model = NicModelChoice::kVirtio;
+  p.virt_type = VirtType::kQemu;
   p.networks = {*ParseNetworkMapping("VM Network=bridge:br0"),
                 *ParseNetworkMapping("Storage=none"),
                 *ParseNetworkMapping("Unused=isolated")};
@@ -158,12 +158,12 @@ TEST_CASE("domain goldens: --disk-bus virtio --nic-model virtio, mappings") {
 
 TEST_CASE("domain goldens: --disk-bus sata / scsi, --nic-model e1000") {
   ImportPolicy sata;
-  sata.disk_bus = "sata";
-  sata.nic_model = "e1000";
+  sata.disk_bus = DiskBusChoice::kSata;
+  sata.nic_model = NicModelChoice::kE1000;
   sata.networks = {*ParseNetworkMapping("*=user")};
   CheckApplianceGoldens("policy-sata", One(VirtualBoxIde()), sata);
   ImportPolicy scsi;
-  scsi.disk_bus = "scsi";
+  scsi.disk_bus = DiskBusChoice::kScsi;
   CheckApplianceGoldens("policy-scsi", One(EfiSecureBoot()), scsi);
 }
 
