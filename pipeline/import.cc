@@ -602,11 +602,11 @@ class Importer {
     done_.insert(&job - plan_.jobs.data());
     ImportedVolume v;
     v.disk_id = job.disk_id;
-    v.device = std::string(ToString(job.device));
+    v.device = job.device;
     v.pool = storage_.files ? "" : storage_.pool;
     v.name = job.name;
     v.path = path;
-    v.format = std::string(ToString(job.format));
+    v.format = job.format;
     v.source = job.members.empty() ? "" : job.file.href;
     v.capacity = capacity;
     v.allocation = written;
@@ -661,7 +661,9 @@ class Importer {
       const ImportedDomain& d = report_.domains[i];
       std::vector<GuestDisk> disks;
       for (const ImportedVolume& v : d.volumes) {
-        if (v.device == "disk") disks.push_back({v.path, v.format});
+        if (v.device == DiskDevice::kDisk) {
+          disks.push_back({v.path, std::string(ToString(v.format))});
+        }
       }
       if (disks.empty()) continue;
       const VmSpec& spec = plan_.domains[i].target.spec;

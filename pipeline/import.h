@@ -77,11 +77,11 @@ struct ImportRequest {
 
 struct ImportedVolume {
   std::string disk_id;
-  std::string device;  // "disk", "cdrom", "floppy"
-  std::string pool;    // empty for --storage-dir files
+  DiskDevice device = DiskDevice::kDisk;
+  std::string pool;  // empty for --storage-dir files
   std::string name;
   std::string path;
-  std::string format;
+  VolumeFormat format = VolumeFormat::kQcow2;
   std::string source;  // the package member it came from; empty if none
   uint64_t capacity = 0;
   uint64_t allocation = 0;  // bytes written
