@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/file.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt::cli {
@@ -98,6 +99,39 @@ TEST_CASE("import options: ToRequest refuses what skipped the option check") {
   a.virt_type = "xen";
   CHECK(a.ToRequest().status().message() ==
         "--virt-type: xen not in {kvm,qemu}");
+}
+
+// The words completion/ova2virt.bash offers after `option`, as written
+// there: `--disk-bus) COMPREPLY=($(compgen -W "auto keep ..." ...`.
+std::vector<std::string> CompletionWords(const std::string& script,
+                                         const std::string& option) {
+  size_t at = script.find("        " + option + ") COMPREPLY=");
+  REQUIRE_MESSAGE(at != std::string::npos, option << " not completed");
+  size_t open = script.find("-W \"", at);
+  size_t close = script.find('"', open + 4);
+  REQUIRE(close != std::string::npos);
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : script.substr(open + 4, close - open - 4) + " ") {
+    if (c != ' ') {
+      word += c;
+    } else if (!word.empty()) {
+      words.push_back(word);
+      word.clear();
+    }
+  }
+  return words;
+}
+
+TEST_CASE("import options: bash completion offers the names of the tables") {
+  // The script cannot include a header: it is held to the tables here.
+  auto script =
+      ReadSmallFile(testing::SourcePath("completion/ova2virt.bash"), 1 << 20);
+  REQUIRE_OK(script);
+  CHECK(CompletionWords(*script, "--format") == VolumeFormatNames());
+  CHECK(CompletionWords(*script, "--disk-bus") == DiskBusChoiceNames());
+  CHECK(CompletionWords(*script, "--nic-model") == NicModelChoiceNames());
+  CHECK(CompletionWords(*script, "--virt-type") == VirtTypeNames());
 }
 
 }  // namespace
