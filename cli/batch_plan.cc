@@ -12,6 +12,7 @@
 #include "core/digest.h"
 #include "core/file.h"
 #include "pipeline/export.h"
+#include "pipeline/import_choices.h"
 #include "pipeline/policy.h"
 
 namespace ova2virt::cli {
@@ -102,17 +103,19 @@ Status ApplyShared(const json& obj, const std::string& where,
       ASSIGN_OR_RETURN(std::string ca, String(v, where, key));
       r.ca_file = Resolve(base, ca);
     } else if (key == "format") {
-      ASSIGN_OR_RETURN(r.format, OneOf(v, where, key, {"qcow2", "raw"}));
+      ASSIGN_OR_RETURN(r.format, OneOf(v, where, key, ParseVolumeFormat,
+                                       VolumeFormatNames()));
     } else if (key == "disk_bus") {
       ASSIGN_OR_RETURN(
           r.policy.disk_bus,
-          OneOf(v, where, key, {"auto", "keep", "virtio", "sata", "scsi"}));
+          OneOf(v, where, key, ParseDiskBusChoice, DiskBusChoiceNames()));
     } else if (key == "nic_model") {
-      ASSIGN_OR_RETURN(r.policy.nic_model,
-                       OneOf(v, where, key, {"keep", "virtio", "e1000"}));
+      ASSIGN_OR_RETURN(
+          r.policy.nic_model,
+          OneOf(v, where, key, ParseNicModelChoice, NicModelChoiceNames()));
     } else if (key == "virt_type") {
       ASSIGN_OR_RETURN(r.policy.virt_type,
-                       OneOf(v, where, key, {"kvm", "qemu"}));
+                       OneOf(v, where, key, ParseVirtType, VirtTypeNames()));
     } else if (key == "vsys") {
       if (v.is_number_unsigned()) {
         r.vsys = std::to_string(v.get<uint64_t>());

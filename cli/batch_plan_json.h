@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,20 @@ Result<std::string> String(const nlohmann::json& v, const std::string& where,
 Result<std::string> OneOf(const nlohmann::json& v, const std::string& where,
                           std::string_view key,
                           const std::vector<std::string_view>& values);
+// A string naming a value of an enum with a name table
+// (pipeline/import_choices.h): `parse` reads it, `names` are every name it
+// reads, listed in the same message as above.
+template <typename E>
+Result<E> OneOf(const nlohmann::json& v, const std::string& where,
+                std::string_view key,
+                std::optional<E> (*parse)(std::string_view),
+                const std::vector<std::string>& names) {
+  std::vector<std::string_view> values(names.begin(), names.end());
+  ASSIGN_OR_RETURN(std::string s, OneOf(v, where, key, values));
+  std::optional<E> e = parse(s);
+  if (!e) return UsageError(where + ": " + Quote(key) + " is " + Quote(s));
+  return *e;
+}
 Result<bool> Bool(const nlohmann::json& v, const std::string& where,
                   std::string_view key);
 // An object of names to values: networks, bridges (string values) and,

@@ -67,9 +67,9 @@ TEST_CASE("batch plan: a good plan, defaults merged, paths resolved") {
   CHECK(web.import.input == "/plans/exports/web.ova");
   CHECK(web.import.name == "web01");
   CHECK(web.import.pool == "vms");
-  CHECK(web.import.format == "raw");
-  CHECK(web.import.policy.disk_bus == "virtio");
-  CHECK(web.import.policy.nic_model == "keep");
+  CHECK(web.import.format == VolumeFormat::kRaw);
+  CHECK(web.import.policy.disk_bus == DiskBusChoice::kVirtio);
+  CHECK(web.import.policy.nic_model == NicModelChoice::kKeep);
   CHECK(web.import.start);
   CHECK_FALSE(web.import.force);
   CHECK(web.import.verify);
@@ -90,14 +90,14 @@ TEST_CASE("batch plan: a good plan, defaults merged, paths resolved") {
   CHECK(db.connect == "qemu+ssh://host2/system");
   CHECK(db.import.input == "/srv/db.ova");
   CHECK(db.import.name.empty());
-  CHECK(db.import.format == "qcow2");
+  CHECK(db.import.format == VolumeFormat::kQcow2);
   CHECK(db.import.storage_dir == "/disks");
   CHECK(db.import.ca_file == "/plans/ca.pem");
   CHECK(db.import.vsys == "1");
   CHECK_FALSE(db.import.verify);
   CHECK(db.import.threads == 4);
-  CHECK(db.import.policy.nic_model == "e1000");
-  CHECK(db.import.policy.virt_type == "qemu");
+  CHECK(db.import.policy.nic_model == NicModelChoice::kE1000);
+  CHECK(db.import.policy.virt_type == VirtType::kQemu);
   CHECK(db.import.deployment == "large");
   CHECK(db.import.force);
   CHECK(db.import.properties.size() == 3);  // the defaults' props

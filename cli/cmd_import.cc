@@ -19,10 +19,10 @@ namespace {
 
 nlohmann::json VolumeJson(const ImportedVolume& v) {
   nlohmann::json j = {{"disk_id", v.disk_id},
-                      {"device", v.device},
+                      {"device", ToString(v.device)},
                       {"name", v.name},
                       {"path", v.path},
-                      {"format", v.format},
+                      {"format", ToString(v.format)},
                       {"capacity_bytes", v.capacity},
                       {"allocation_bytes", v.allocation}};
   j["pool"] = v.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.pool);
@@ -80,7 +80,8 @@ void PrintReport(const ImportReport& r) {
     for (const ImportedVolume& v : d.volumes) {
       std::string where =
           v.pool.empty() ? v.path : "pool " + v.pool + " volume " + v.name;
-      std::printf("  %-6s %s: %s, %s virtual, %s written\n", v.device.c_str(),
+      std::string device(ToString(v.device));
+      std::printf("  %-6s %s: %s, %s virtual, %s written\n", device.c_str(),
                   v.disk_id.c_str(), where.c_str(),
                   HumanBytes(v.capacity).c_str(),
                   HumanBytes(v.allocation).c_str());

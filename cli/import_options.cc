@@ -2,10 +2,27 @@
 
 #include <CLI/CLI.hpp>
 
+#include "pipeline/import_choices.h"
 #include "pipeline/ovf_environment.h"
 #include "pipeline/policy.h"
 
 namespace ova2virt::cli {
+namespace {
+
+// The value `text` names. AddImportOptions's checks let through only the
+// names `parse` reads; a caller that skipped them gets CLI11's wording.
+template <typename E>
+Result<E> Choose(std::string_view option, const std::string& text,
+                 std::optional<E> (*parse)(std::string_view),
+                 const std::vector<std::string>& names) {
+  if (std::optional<E> e = parse(text)) return *e;
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ",") + n;
+  return UsageError(std::string(option) + ": " + text + " not in {" + list +
+                    "}");
+}
+
+}  // namespace
 
 Result<ImportRequest> ImportArgs::ToRequest() const {
   ImportRequest r;
@@ -14,10 +31,19 @@ Result<ImportRequest> ImportArgs::ToRequest() const {
   r.pool = pool;
   r.pool_named = pool_named;
   r.storage_dir = storage_dir;
-  r.format = format;
-  r.policy.disk_bus = disk_bus;
-  r.policy.nic_model = nic_model;
-  r.policy.virt_type = virt_type;
+  ASSIGN_OR_RETURN(r.format, Choose("--format", format, ParseVolumeFormat,
+                                    VolumeFormatNames()));
+  ASSIGN_OR_RETURN(
+      r.policy.disk_bus,
+      Choose("--disk-bus", disk_bus, ParseDiskBusChoice, DiskBusChoiceNames()));
+  ASSIGN_OR_RETURN(r.policy.nic_model,
+                   Choose("--nic-model", nic_model, ParseNicModelChoice,
+                          NicModelChoiceNames()));
+  if (!virt_type.empty()) {
+    ASSIGN_OR_RETURN(
+        r.policy.virt_type,
+        Choose("--virt-type", virt_type, ParseVirtType, VirtTypeNames()));
+  }
   for (const std::string& n : networks) {
     auto m = ParseNetworkMapping(n);
     if (!m.ok()) return m.status().WithContext("--network");
@@ -83,20 +109,20 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
         ->allow_extra_args(false);
   }
   cmd.add_option("--format", a.format, "disk format: qcow2 or raw")
-      ->check(CLI::IsMember({"qcow2", "raw"}))
+      ->check(CLI::IsMember(VolumeFormatNames()))
       ->capture_default_str();
   cmd.add_option("--disk-bus", a.disk_bus,
                  "auto (the boot disk on a device its guest can drive, the "
                  "rest as keep), keep (the closest device QEMU emulates), "
                  "virtio, sata or scsi")
-      ->check(CLI::IsMember({"auto", "keep", "virtio", "sata", "scsi"}))
+      ->check(CLI::IsMember(DiskBusChoiceNames()))
       ->capture_default_str();
   cmd.add_option("--nic-model", a.nic_model, "keep, virtio or e1000")
-      ->check(CLI::IsMember({"keep", "virtio", "e1000"}))
+      ->check(CLI::IsMember(NicModelChoiceNames()))
       ->capture_default_str();
   cmd.add_option("--virt-type", a.virt_type,
                  "kvm or qemu (default: kvm where the host offers it)")
-      ->check(CLI::IsMember({"kvm", "qemu"}));
+      ->check(CLI::IsMember(VirtTypeNames()));
   cmd.add_option("--vsys", a.vsys,
                  "which VirtualSystem of a collection: index, id or name "
                  "(default: all)");

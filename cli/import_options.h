@@ -1,6 +1,6 @@
 // The options `import` and `run` share, and their translation into an
-// ImportRequest (argv strings are validated here; policy values are checked
-// again by the pipeline).
+// ImportRequest: the choices (--format, --disk-bus, --nic-model,
+// --virt-type) become enums here, once (pipeline/import_choices.h).
 #ifndef OVA2VIRT_CLI_IMPORT_OPTIONS_H_
 #define OVA2VIRT_CLI_IMPORT_OPTIONS_H_
 
@@ -9,6 +9,7 @@
 
 #include "core/status.h"
 #include "pipeline/import.h"
+#include "pipeline/import_choices.h"
 
 namespace CLI {
 class App;
@@ -22,11 +23,11 @@ struct ImportArgs {
   std::string pool = "default";
   bool pool_named = false;  // --pool was given
   std::string storage_dir;
-  std::string format = "qcow2";
+  std::string format{ToString(VolumeFormat::kQcow2)};
   std::vector<std::string> networks;  // --network SRC=NET|user|none
   std::vector<std::string> bridges;   // --bridge SRC=BRIDGE
-  std::string disk_bus = "auto";
-  std::string nic_model = "keep";
+  std::string disk_bus{ToString(DiskBusChoice::kAuto)};
+  std::string nic_model{ToString(NicModelChoice::kKeep)};
   std::string virt_type;
   std::string vsys;
   std::string deployment;

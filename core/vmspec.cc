@@ -1,36 +1,17 @@
 #include "core/vmspec.h"
 
-#include <array>
+#include "core/enum_names.h"
 
 namespace ova2virt {
 namespace {
 
-template <typename E, size_t N>
-using NameTable = std::array<std::pair<E, std::string_view>, N>;
-
-template <typename E, size_t N>
-std::string_view NameOf(const NameTable<E, N>& table, E v) {
-  for (const auto& [e, name] : table) {
-    if (e == v) return name;
-  }
-  return "other";
-}
-
-template <typename E, size_t N>
-std::optional<E> ValueOf(const NameTable<E, N>& table, std::string_view s) {
-  for (const auto& [e, name] : table) {
-    if (name == s) return e;
-  }
-  return std::nullopt;
-}
-
-constexpr NameTable<Firmware, 3> kFirmwareNames = {{
+constexpr EnumNames<Firmware, 3> kFirmwareNames = {{
     {Firmware::kUnknown, "unknown"},
     {Firmware::kBios, "bios"},
     {Firmware::kEfi, "efi"},
 }};
 
-constexpr NameTable<ControllerKind, 6> kControllerKindNames = {{
+constexpr EnumNames<ControllerKind, 6> kControllerKindNames = {{
     {ControllerKind::kIde, "ide"},
     {ControllerKind::kSata, "sata"},
     {ControllerKind::kScsi, "scsi"},
@@ -39,7 +20,7 @@ constexpr NameTable<ControllerKind, 6> kControllerKindNames = {{
     {ControllerKind::kOther, "other"},
 }};
 
-constexpr NameTable<ControllerModel, 12> kControllerModelNames = {{
+constexpr EnumNames<ControllerModel, 12> kControllerModelNames = {{
     {ControllerModel::kUnspecified, "unspecified"},
     {ControllerModel::kPiix3, "piix3"},
     {ControllerModel::kPiix4, "piix4"},
@@ -54,13 +35,13 @@ constexpr NameTable<ControllerModel, 12> kControllerModelNames = {{
     {ControllerModel::kOther, "other"},
 }};
 
-constexpr NameTable<DiskDevice, 3> kDiskDeviceNames = {{
+constexpr EnumNames<DiskDevice, 3> kDiskDeviceNames = {{
     {DiskDevice::kDisk, "disk"},
     {DiskDevice::kCdrom, "cdrom"},
     {DiskDevice::kFloppy, "floppy"},
 }};
 
-constexpr NameTable<ImageFormat, 11> kImageFormatNames = {{
+constexpr EnumNames<ImageFormat, 11> kImageFormatNames = {{
     {ImageFormat::kUnknown, "unknown"},
     {ImageFormat::kVmdkStreamOptimized, "vmdk-streamoptimized"},
     {ImageFormat::kVmdkMonolithicSparse, "vmdk-monolithicsparse"},
@@ -74,7 +55,7 @@ constexpr NameTable<ImageFormat, 11> kImageFormatNames = {{
     {ImageFormat::kOther, "other"},
 }};
 
-constexpr NameTable<NicModel, 10> kNicModelNames = {{
+constexpr EnumNames<NicModel, 10> kNicModelNames = {{
     {NicModel::kUnspecified, "unspecified"},
     {NicModel::kE1000, "e1000"},
     {NicModel::kE1000e, "e1000e"},

@@ -38,10 +38,11 @@ void ImportSettings(std::string& out, const ImportRequest& r) {
   Field(out, "name", r.name);
   Field(out, "pool", r.storage_dir.empty() ? r.pool : "");
   Field(out, "storage_dir", r.storage_dir);
-  Field(out, "format", r.format);
-  Field(out, "disk_bus", r.policy.disk_bus);
-  Field(out, "nic_model", r.policy.nic_model);
-  Field(out, "virt_type", r.policy.virt_type);
+  Field(out, "format", ToString(r.format));
+  Field(out, "disk_bus", ToString(r.policy.disk_bus));
+  Field(out, "nic_model", ToString(r.policy.nic_model));
+  Field(out, "virt_type",
+        r.policy.virt_type ? ToString(*r.policy.virt_type) : "");
   Field(out, "default_network", r.policy.default_network);
   std::vector<std::string> networks;
   for (const NetworkMapping& m : r.policy.networks) {

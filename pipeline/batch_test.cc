@@ -198,7 +198,7 @@ TEST_CASE("batch: what makes a done item run again") {
   SUBCASE("the settings changed") {
     FakeExecutor exec;
     BatchItem changed = item;
-    changed.import.format = "raw";
+    changed.import.format = VolumeFormat::kRaw;
     auto [r, rec] = run_with(changed, exec);
     CHECK(r.status == ItemStatus::kDone);
     CHECK(r.reason == "settings changed");
@@ -270,10 +270,15 @@ TEST_CASE("batch: settings that shape the result, and those that do not") {
       {"name", [](BatchItem& i) { i.import.name = "web2"; }},
       {"pool", [](BatchItem& i) { i.import.pool = "fast"; }},
       {"storage_dir", [](BatchItem& i) { i.import.storage_dir = "/d"; }},
-      {"format", [](BatchItem& i) { i.import.format = "raw"; }},
-      {"disk_bus", [](BatchItem& i) { i.import.policy.disk_bus = "sata"; }},
-      {"nic_model", [](BatchItem& i) { i.import.policy.nic_model = "virtio"; }},
-      {"virt_type", [](BatchItem& i) { i.import.policy.virt_type = "qemu"; }},
+      {"format", [](BatchItem& i) { i.import.format = VolumeFormat::kRaw; }},
+      {"disk_bus",
+       [](BatchItem& i) { i.import.policy.disk_bus = DiskBusChoice::kSata; }},
+      {"nic_model",
+       [](BatchItem& i) {
+         i.import.policy.nic_model = NicModelChoice::kVirtio;
+       }},
+      {"virt_type",
+       [](BatchItem& i) { i.import.policy.virt_type = VirtType::kQemu; }},
       {"network target",
        [](BatchItem& i) { i.import.policy.networks[0].target = "wan"; }},
       {"network kind",

@@ -43,7 +43,7 @@ struct Placed {
 Placed Plan(const VmSpec& vm, std::string bus = "auto") {
   Placed p;
   ImportPolicy policy;
-  policy.disk_bus = std::move(bus);
+  policy.disk_bus = *ParseDiskBusChoice(bus);
   auto r = ApplyImportPolicy(vm, policy, &p.diags);
   REQUIRE_OK(r);
   p.plan = std::move(r).value();

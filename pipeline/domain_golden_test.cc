@@ -204,7 +204,7 @@ TEST_CASE("domain goldens: every corpus descriptor") {
 
 TEST_CASE("domain goldens: vmware-style bios appliance, keep policy") {
   ImportPolicy keep;
-  keep.disk_bus = "keep";
+  keep.disk_bus = DiskBusChoice::kKeep;
   CheckPlannedGoldens("vmware-bios", One(VmwareBios()),
                       RequestFor("vmware-bios.ova", keep));
 }
@@ -235,9 +235,9 @@ TEST_CASE("domain goldens: uefi without secure boot and odd devices") {
 
 TEST_CASE("domain goldens: --disk-bus virtio --nic-model virtio, mappings") {
   ImportPolicy p;
-  p.disk_bus = "virtio";
-  p.nic_model = "virtio";
-  p.virt_type = "qemu";
+  p.disk_bus = DiskBusChoice::kVirtio;
+  p.nic_model = NicModelChoice::kVirtio;
+  p.virt_type = VirtType::kQemu;
   p.networks = {*ParseNetworkMapping("VM Network=bridge:br0"),
                 *ParseNetworkMapping("Storage=none"),
                 *ParseNetworkMapping("Unused=isolated")};
@@ -247,13 +247,13 @@ TEST_CASE("domain goldens: --disk-bus virtio --nic-model virtio, mappings") {
 
 TEST_CASE("domain goldens: --disk-bus sata / scsi, --nic-model e1000") {
   ImportPolicy sata;
-  sata.disk_bus = "sata";
-  sata.nic_model = "e1000";
+  sata.disk_bus = DiskBusChoice::kSata;
+  sata.nic_model = NicModelChoice::kE1000;
   sata.networks = {*ParseNetworkMapping("*=user")};
   CheckPlannedGoldens("policy-sata", One(VirtualBoxIde()),
                       RequestFor("vbox-ide-bios.ova", sata));
   ImportPolicy scsi;
-  scsi.disk_bus = "scsi";
+  scsi.disk_bus = DiskBusChoice::kScsi;
   CheckPlannedGoldens("policy-scsi", One(EfiSecureBoot()),
                       RequestFor("efi-secure-boot.ova", scsi));
 }
@@ -325,7 +325,7 @@ TEST_CASE("domain goldens: a two-system collection yields two domains") {
 // extra metadata entries, a given --virt-type.
 TEST_CASE("domain goldens: pool volumes, serial file, metadata, headless") {
   ImportPolicy p;
-  p.virt_type = "qemu";
+  p.virt_type = VirtType::kQemu;
   ImportRequest r = RequestFor("/srv/appliance.ova", p);
   r.storage_dir.clear();
   r.name = "bound";

@@ -213,13 +213,13 @@ class Importer {
       RETURN_IF_ERROR(
           CheckGuestConversion(storage_.files || storage_.in_place));
       // The converted guest has virtio drivers, and boots from them.
-      effective.policy.disk_bus = "virtio";
-      effective.policy.nic_model = "virtio";
+      effective.policy.disk_bus = DiskBusChoice::kVirtio;
+      effective.policy.nic_model = NicModelChoice::kVirtio;
     }
     // Marks the domain as this import's, for rollback and cleanup.
     if (!import_id_.empty())
       effective.metadata.push_back({"import-id", import_id_});
-    if (effective.policy.virt_type.empty() && !effective.policy.kvm_available) {
+    if (!effective.policy.virt_type && !effective.policy.kvm_available) {
       auto caps = conn_.Capabilities();
       if (caps.ok()) effective.policy.kvm_available = caps->kvm;
       if (caps.ok() && caps->kvm && conn_.IsLocal() && KvmIsPvm()) {
@@ -241,7 +241,7 @@ class Importer {
       ImportedDomain out;
       out.name = d.name;
       out.machine = d.target.machine;
-      out.virt_type = d.target.virt_type;
+      out.virt_type = std::string(ToString(d.target.virt_type));
       out.xml = d.xml;
       out.serial_log = d.options.serial_log_path;
       report_.domains.push_back(std::move(out));
@@ -435,8 +435,8 @@ class Importer {
       return OpenFileDestination(job.path, request_.force, txn_);
     }
     return OpenVolumeDestination(conn_, storage_.pool, job.name, capacity,
-                                 job.format, storage_.in_place, txn_,
-                                 &report_.warnings);
+                                 std::string(ToString(job.format)),
+                                 storage_.in_place, txn_, &report_.warnings);
   }
 
   Status WriteWithoutData(CopyJob& job) {
@@ -462,7 +462,7 @@ class Importer {
 
   std::unique_ptr<DiskWriter> Writer(const CopyJob& job, BlockSink& sink,
                                      uint64_t capacity) {
-    if (job.format == "qcow2") {
+    if (job.format == VolumeFormat::kQcow2) {
       return std::make_unique<Qcow2Writer>(sink, capacity);
     }
     return std::make_unique<RawWriter>(sink, capacity);
@@ -602,9 +602,7 @@ class Importer {
     done_.insert(&job - plan_.jobs.data());
     ImportedVolume v;
     v.disk_id = job.disk_id;
-    v.device = job.device == DiskDevice::kCdrom    ? "cdrom"
-               : job.device == DiskDevice::kFloppy ? "floppy"
-                                                   : "disk";
+    v.device = job.device;
     v.pool = storage_.files ? "" : storage_.pool;
     v.name = job.name;
     v.path = path;
@@ -663,7 +661,9 @@ class Importer {
       const ImportedDomain& d = report_.domains[i];
       std::vector<GuestDisk> disks;
       for (const ImportedVolume& v : d.volumes) {
-        if (v.device == "disk") disks.push_back({v.path, v.format});
+        if (v.device == DiskDevice::kDisk) {
+          disks.push_back({v.path, std::string(ToString(v.format))});
+        }
       }
       if (disks.empty()) continue;
       const VmSpec& spec = plan_.domains[i].target.spec;
@@ -674,7 +674,7 @@ class Importer {
       std::string dir =
           std::filesystem::path(disks.front().path).parent_path().string();
       auto done = ConvertGuestInPlace(
-          tool, xml, dir, plan_.domains[i].target.virt_type == "qemu");
+          tool, xml, dir, plan_.domains[i].target.virt_type == VirtType::kQemu);
       if (!done.ok())
         return done.status().WithContext("domain " + Quote(d.name));
       report_.guest_conversions.push_back(std::move(done).value());

@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "ova/verification.h"
 #include "pipeline/guest_convert.h"
+#include "pipeline/import_choices.h"
 #include "pipeline/phase_timer.h"
 #include "pipeline/policy.h"
 
@@ -41,11 +42,11 @@ struct ImportRequest {
   // import.created-default-pool), after the plan's checks pass and never on
   // a dry run; like virt-install's, it stays if the import then fails.
   bool pool_named = false;
-  std::string storage_dir;       // --storage-dir: files here, not volumes
-  std::string format = "qcow2";  // qcow2 | raw
-  ImportPolicy policy;           // disk bus, NIC model, networks, virt type
-  std::string vsys;              // --vsys: index (0-based), id or name
-  std::string deployment;        // --deployment
+  std::string storage_dir;  // --storage-dir: files here, not volumes
+  VolumeFormat format = VolumeFormat::kQcow2;
+  ImportPolicy policy;     // disk bus, NIC model, networks, virt type
+  std::string vsys;        // --vsys: index (0-based), id or name
+  std::string deployment;  // --deployment
   std::vector<std::pair<std::string, std::string>> properties;  // --prop
   bool dry_run = false;
   bool start = false;
@@ -76,11 +77,11 @@ struct ImportRequest {
 
 struct ImportedVolume {
   std::string disk_id;
-  std::string device;  // "disk", "cdrom", "floppy"
-  std::string pool;    // empty for --storage-dir files
+  DiskDevice device = DiskDevice::kDisk;
+  std::string pool;  // empty for --storage-dir files
   std::string name;
   std::string path;
-  std::string format;
+  VolumeFormat format = VolumeFormat::kQcow2;
   std::string source;  // the package member it came from; empty if none
   uint64_t capacity = 0;
   uint64_t allocation = 0;  // bytes written

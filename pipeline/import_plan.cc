@@ -101,7 +101,7 @@ FileReference ReferenceFor(const ApplianceSpec& a, const ImageSource& s) {
 std::string Extension(const CopyJob& job) {
   if (job.device == DiskDevice::kCdrom) return ".iso";
   if (job.device == DiskDevice::kFloppy) return ".img";
-  return job.format == "qcow2" ? ".qcow2" : ".raw";
+  return job.format == VolumeFormat::kQcow2 ? ".qcow2" : ".raw";
 }
 
 std::string InputFormat(ImageFormat f) {
@@ -117,12 +117,6 @@ std::string InputFormat(ImageFormat f) {
   }
 }
 
-std::string DeviceWord(DiskDevice d) {
-  return d == DiskDevice::kCdrom    ? "cdrom"
-         : d == DiskDevice::kFloppy ? "floppy"
-                                    : "disk";
-}
-
 class Planner {
  public:
   Planner(const ApplianceSpec& a, const ImportRequest& r,
@@ -130,10 +124,6 @@ class Planner {
       : appliance_(a), request_(r), storage_(s), diags_(d) {}
 
   Result<ImportPlan> Run() {
-    if (request_.format != "qcow2" && request_.format != "raw") {
-      return UsageError("format " + Quote(request_.format) +
-                        " is not qcow2 or raw");
-    }
     ASSIGN_OR_RETURN(std::vector<const VmSpec*> systems,
                      SelectSystems(appliance_, request_.vsys));
     if (!request_.name.empty() && systems.size() > 1) {
@@ -183,7 +173,7 @@ class Planner {
       job.disk_id = cd.id;
       job.device = DiskDevice::kCdrom;
       job.environment = FormatOvfEnvironment(source, values);
-      job.format = "raw";
+      job.format = VolumeFormat::kRaw;
       pending_.push_back(std::move(job));
     }
     RETURN_IF_ERROR(PlanDisks(vm, index));
@@ -192,7 +182,7 @@ class Planner {
     std::string base = SafeFileName(dp.name);
     std::map<DiskDevice, int> counts;
     for (CopyJob& job : pending_) {
-      job.name = base + "-" + DeviceWord(job.device) +
+      job.name = base + "-" + std::string(ToString(job.device)) +
                  std::to_string(++counts[job.device]) + Extension(job);
       if (job.kind == CopyJob::kEnvironment) job.name = base + "-ovf-env.iso";
       if (!storage_.dir.empty()) job.path = storage_.dir + "/" + job.name;
@@ -203,14 +193,14 @@ class Planner {
         b.pool = storage_.pool;
         b.volume = job.name;
       }
-      b.format = job.format;
+      b.format = std::string(ToString(job.format));
       dp.options.disks.push_back(b);
       plan_.jobs.push_back(std::move(job));
     }
     pending_.clear();
 
     dp.options.name = dp.name;
-    dp.options.virt_type = dp.target.virt_type;
+    dp.options.virt_type = std::string(ToString(dp.target.virt_type));
     dp.options.machine = dp.target.machine;
     dp.options.nics = dp.target.nics;
     if (!request_.serial_log_dir.empty()) {
@@ -296,7 +286,7 @@ class Planner {
         if (d.device != DiskDevice::kDisk) {
           // A .vmx's CD often names an ISO on a datastore: not ours to read.
           diags_->Warn("import.image-outside-package", d.id,
-                       "the " + DeviceWord(d.device) + " image " +
+                       "the " + std::string(ToString(d.device)) + " image " +
                            Quote(d.source.href) +
                            " is not in the package; the drive is left empty");
           d.source = ImageSource();
@@ -319,7 +309,8 @@ class Planner {
       job.kind = d.device == DiskDevice::kDisk ? CopyJob::kConvert
                                                : CopyJob::kCopyImage;
       job.input_format = InputFormat(d.source.format);
-      job.format = d.device == DiskDevice::kDisk ? request_.format : "raw";
+      job.format =
+          d.device == DiskDevice::kDisk ? request_.format : VolumeFormat::kRaw;
       pending_.push_back(std::move(job));
     }
     return OkStatus();
@@ -358,7 +349,9 @@ Status CheckEmulatorReaches(Connection& conn, const ImportPlan& plan,
                             const std::string& path, const std::string& what) {
   if (path.empty() || path[0] != '/') return OkStatus();
   std::set<std::string> types;
-  for (const DomainPlan& d : plan.domains) types.insert(d.target.virt_type);
+  for (const DomainPlan& d : plan.domains) {
+    types.insert(std::string(ToString(d.target.virt_type)));
+  }
   for (const std::string& type : types) {
     ASSIGN_OR_RETURN(std::optional<EmulatorIdentity> id, conn.Emulator(type));
     if (!id) continue;
@@ -523,19 +516,19 @@ std::string DescribePlan(const ImportPlan& plan, const StorageTarget& storage) {
   for (size_t i = 0; i < plan.domains.size(); ++i) {
     const DomainPlan& d = plan.domains[i];
     out += "domain " + Quote(d.name) + ": machine " + d.target.machine + ", " +
-           d.target.virt_type + "\n";
+           std::string(ToString(d.target.virt_type)) + "\n";
     for (const CopyJob& job : plan.jobs) {
       if (job.domain != i) continue;
       std::string from = job.kind == CopyJob::kBlank ? "blank"
                          : job.kind == CopyJob::kEnvironment
                              ? "ovf environment"
                              : Quote(job.file.href);
-      out += "  " + DeviceWord(job.device) + " " + Quote(job.disk_id) + ": " +
-             from + " -> " +
+      out += "  " + std::string(ToString(job.device)) + " " +
+             Quote(job.disk_id) + ": " + from + " -> " +
              (storage.files ? job.path
                             : "pool " + Quote(storage.pool) + " volume " +
                                   Quote(job.name)) +
-             " (" + job.format + ")\n";
+             " (" + std::string(ToString(job.format)) + ")\n";
     }
     for (const NicBinding& n : d.options.nics) {
       std::string to =

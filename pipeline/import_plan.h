@@ -14,6 +14,7 @@
 #include "core/vmspec.h"
 #include "ova/references.h"
 #include "pipeline/import.h"
+#include "pipeline/import_choices.h"
 #include "pipeline/policy.h"
 #include "virtdriver/domain_xml.h"
 
@@ -46,7 +47,7 @@ struct CopyJob {
   std::string environment;           // kEnvironment: the ovf-env.xml text
   std::string name;                  // volume or file name
   std::string path;                  // where it lives, when known
-  std::string format;                // "qcow2" | "raw"
+  VolumeFormat format = VolumeFormat::kQcow2;
   // What the descriptor says the file is ("vmdk", "qcow2", "raw"), so
   // that a file that is something else is corrupt, not unsupported; empty
   // to probe.

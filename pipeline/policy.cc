@@ -111,9 +111,9 @@ class StoragePlanner {
     if (c && c->kind == ControllerKind::kIde && unit >= 0) {
       unit += 2 * ide_rank_[c->id];
     }
-    const std::string& bus = policy_.disk_bus;
+    DiskBusChoice bus = policy_.disk_bus;
     std::string where = "disk " + Quote(d.id);
-    if (bus == "virtio" && hard) {
+    if (bus == DiskBusChoice::kVirtio && hard) {
       if (!c || c->kind != ControllerKind::kVirtio) {
         Warn("policy.disk-bus-changed", d.id,
              (c ? Describe(*c) : std::string("no controller")) +
@@ -124,18 +124,20 @@ class StoragePlanner {
           .disks.push_back({i, -1});
       return;
     }
-    if (bus == "sata" || bus == "scsi") {
+    if (bus == DiskBusChoice::kSata || bus == DiskBusChoice::kScsi) {
+      bool sata = bus == DiskBusChoice::kSata;
+      std::string name(ToString(bus));
       ControllerKind kind =
-          bus == "sata" ? ControllerKind::kSata : ControllerKind::kScsi;
+          sata ? ControllerKind::kSata : ControllerKind::kScsi;
       ControllerModel model =
-          bus == "sata" ? ControllerModel::kAhci : ControllerModel::kVirtioScsi;
+          sata ? ControllerModel::kAhci : ControllerModel::kVirtioScsi;
       if (!c || c->kind != kind || c->model != model) {
         Warn("policy.disk-bus-changed", d.id,
              (c ? Describe(*c) : std::string("no controller")) + " becomes " +
-                 (bus == "sata" ? "sata" : "virtio-scsi") + " (--disk-bus " +
-                 bus + ")");
+                 (sata ? "sata" : "virtio-scsi") + " (--disk-bus " + name +
+                 ")");
       }
-      GroupFor("#" + bus, kind, model).disks.push_back({i, -1});
+      GroupFor("#" + name, kind, model).disks.push_back({i, -1});
       return;
     }
     // keep, auto (its boot disk already moved) and cd-roms under
@@ -368,13 +370,13 @@ void MapNics(TargetPlan& plan, const ImportPolicy& policy, Diagnostics* diags) {
     std::string was = before == NicModel::kOther
                           ? n.raw_model
                           : std::string(ToString(before));
-    if (policy.nic_model == "virtio" || policy.nic_model == "e1000") {
-      n.model =
-          policy.nic_model == "virtio" ? NicModel::kVirtio : NicModel::kE1000;
+    if (policy.nic_model != NicModelChoice::kKeep) {
+      n.model = policy.nic_model == NicModelChoice::kVirtio ? NicModel::kVirtio
+                                                            : NicModel::kE1000;
+      std::string name(ToString(policy.nic_model));
       if (before != n.model && diags) {
         diags->Warn("policy.nic-model-changed", n.id,
-                    was + " becomes " + policy.nic_model + " (--nic-model " +
-                        policy.nic_model + ")");
+                    was + " becomes " + name + " (--nic-model " + name + ")");
       }
     } else {
       switch (before) {
@@ -456,22 +458,7 @@ Result<NetworkMapping> ParseNetworkMapping(std::string_view text) {
 Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
                                      const ImportPolicy& policy,
                                      Diagnostics* diags) {
-  const std::string& bus = policy.disk_bus;
-  if (bus != "auto" && bus != "keep" && bus != "virtio" && bus != "sata" &&
-      bus != "scsi") {
-    return UsageError("disk bus " + Quote(bus) +
-                      " is not auto, keep, virtio, sata or scsi");
-  }
-  const std::string& nic = policy.nic_model;
-  if (nic != "keep" && nic != "virtio" && nic != "e1000") {
-    return UsageError("nic model " + Quote(nic) +
-                      " is not keep, virtio or e1000");
-  }
-  if (!policy.virt_type.empty() && policy.virt_type != "kvm" &&
-      policy.virt_type != "qemu") {
-    return UsageError("virt type " + Quote(policy.virt_type) +
-                      " is not kvm or qemu");
-  }
+  DiskBusChoice bus = policy.disk_bus;
   TargetPlan plan;
   plan.spec = source;
   VmSpec& vm = plan.spec;
@@ -491,28 +478,28 @@ Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
   }
   // auto: the boot disk first goes where the guest's own drivers reach it
   // (pipeline/boot_policy.h); the other disks are placed as under keep.
-  bool boot_on_ide = bus == "auto" && PlaceBootDisk(vm, d);
+  bool boot_on_ide = bus == DiskBusChoice::kAuto && PlaceBootDisk(vm, d);
   // i440fx only for an IDE-only BIOS machine kept as it is, or one whose
   // boot disk must stay on IDE: the guest may be old enough to have no AHCI
   // driver (Windows XP/7, old Linux installs with ata_piix only), and q35
   // has no IDE. Everything else gets q35 (PCIe, AHCI, secure boot with SMM).
-  bool pc = (bus == "keep" || bus == "auto") &&
+  bool pc = (bus == DiskBusChoice::kKeep || bus == DiskBusChoice::kAuto) &&
             vm.firmware == Firmware::kBios && !vm.secure_boot &&
             (IdeOnly(vm) || boot_on_ide);
   plan.machine = pc ? "pc" : "q35";
   PlaceFloppies(vm, d);
-  if (bus == "keep") KeepUefiBootable(vm, d);
+  if (bus == DiskBusChoice::kKeep) KeepUefiBootable(vm, d);
   RETURN_IF_ERROR(StoragePlanner(vm, policy, pc, d).Run());
   MapNics(plan, policy, d);
-  if (!policy.virt_type.empty()) {
-    plan.virt_type = policy.virt_type;
+  if (policy.virt_type) {
+    plan.virt_type = *policy.virt_type;
   } else if (policy.kvm_available == false) {
-    plan.virt_type = "qemu";
+    plan.virt_type = VirtType::kQemu;
     d->Warn("policy.no-kvm", "",
             "the host offers no kvm; the guest runs under tcg emulation "
             "(slow)");
   } else {
-    plan.virt_type = "kvm";
+    plan.virt_type = VirtType::kKvm;
   }
   return plan;
 }

@@ -14,6 +14,7 @@
 #include "core/diagnostics.h"
 #include "core/status.h"
 #include "core/vmspec.h"
+#include "pipeline/import_choices.h"
 #include "virtdriver/domain_xml.h"
 
 namespace ova2virt {
@@ -29,15 +30,14 @@ struct NetworkMapping {
 // Parses one --network value; kUsage naming the value when malformed.
 Result<NetworkMapping> ParseNetworkMapping(std::string_view text);
 
+// The values come parsed (pipeline/import_choices.h): nothing here checks
+// a spelling.
 struct ImportPolicy {
-  // auto: the boot disk on a device its guest drives, the rest as keep
-  // (pipeline/boot_policy.h); keep: every disk on the closest device QEMU
-  // emulates; virtio|sata|scsi: every disk there.
-  std::string disk_bus = "auto";
-  std::string nic_model = "keep";  // keep|virtio|e1000
+  DiskBusChoice disk_bus = DiskBusChoice::kAuto;     // --disk-bus
+  NicModelChoice nic_model = NicModelChoice::kKeep;  // --nic-model
   std::vector<NetworkMapping> networks;
   std::string default_network = "default";  // for unmapped source networks
-  std::string virt_type;  // kvm|qemu; "" = decide from kvm_available
+  std::optional<VirtType> virt_type;  // nullopt: decide from kvm_available
   // From Connection::Capabilities(); nullopt when not known (kvm assumed).
   std::optional<bool> kvm_available;
 };
@@ -45,8 +45,8 @@ struct ImportPolicy {
 // The target machine: the spec to format, and the host-side choices.
 struct TargetPlan {
   VmSpec spec;
-  std::string machine;    // "q35" | "pc"
-  std::string virt_type;  // "kvm" | "qemu"
+  std::string machine;  // "q35" | "pc"
+  VirtType virt_type = VirtType::kKvm;
   std::vector<NicBinding> nics;
 };
 
@@ -55,8 +55,8 @@ struct TargetPlan {
 // policy.disk-bus-changed,
 // policy.disk-moved, policy.nic-substituted, policy.nic-model-changed,
 // policy.nic-removed, policy.network-mapping-unused, policy.default-memory,
-// policy.default-vcpus, policy.no-kvm. kUsage for an unknown policy value;
-// kUnsupported when the disks cannot be placed at all.
+// policy.default-vcpus, policy.no-kvm. kUnsupported when the disks cannot
+// be placed at all.
 Result<TargetPlan> ApplyImportPolicy(const VmSpec& source,
                                      const ImportPolicy& policy,
                                      Diagnostics* diags);

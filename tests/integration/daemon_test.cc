@@ -255,7 +255,7 @@ TEST_CASE("daemon: a vmware-style machine starts with every device kept") {
     vm.video = Video{"vmvga", 8u << 20};
 
     ImportPolicy policy;
-    policy.virt_type = "qemu";
+    policy.virt_type = VirtType::kQemu;
     policy.networks = {*ParseNetworkMapping("*=user")};
     auto plan = ApplyImportPolicy(vm, policy, nullptr);
     REQUIRE_OK(plan);
@@ -323,8 +323,8 @@ TEST_CASE("daemon: every golden test machine starts in qemu") {
     vm.memory_bytes = 256ull << 20;  // nothing boots; keep QEMU small
     if (!have_swtpm) vm.tpm.reset();
     ImportPolicy policy;
-    policy.disk_bus = bus;
-    policy.virt_type = "qemu";
+    policy.disk_bus = *ParseDiskBusChoice(bus);
+    policy.virt_type = VirtType::kQemu;
     policy.networks = {*ParseNetworkMapping("*=user")};
     auto plan = ApplyImportPolicy(vm, policy, nullptr);
     REQUIRE_OK(plan);
