@@ -6,6 +6,7 @@
 
 #include "convert/vmdk_format.h"
 #include "core/checked_math.h"
+#include "core/strings.h"
 
 namespace ova2virt {
 namespace {
@@ -13,29 +14,11 @@ namespace {
 constexpr std::string_view kBom = "\xef\xbb\xbf";
 constexpr std::string_view kMagicLine = "# Disk DescriptorFile";
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 std::string_view Unquote(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
     return s.substr(1, s.size() - 2);
   }
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Takes the next whitespace-separated token off the front of `s`.

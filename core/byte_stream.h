@@ -195,6 +195,25 @@ class SequentialReader : public ByteSource {
   uint64_t pos_;
 };
 
+// Another ByteSource, read through without owning it: hands a stream the
+// caller keeps (a package member's data) to code that takes ownership of
+// its source (a ChainSource piece). Every call, ReadShared() and Reclaim()
+// included, goes to the inner stream, which must outlive this.
+class BorrowedSource : public ByteSource {
+ public:
+  explicit BorrowedSource(ByteSource& inner) : inner_(inner) {}
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    return inner_.Read(out);
+  }
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
+    return inner_.ReadShared(out, ticket);
+  }
+  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
+
+ private:
+  ByteSource& inner_;
+};
+
 // The first `limit` bytes of another stream, then end of stream. Reading
 // stops at the limit, so the rest stays in the inner stream.
 class LimitedSource : public ByteSource {

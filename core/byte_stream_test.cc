@@ -24,6 +24,47 @@ TEST_CASE("byte streams: limited, counting, read exactly") {
   CHECK(ReadExactly(src, {buf, 1}).code() == ErrorCode::kCorrupt);
 }
 
+// Records the calls a BorrowedSource passes on.
+class SharingSource : public ByteSource {
+ public:
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    ++reads;
+    return inner.Read(out);
+  }
+  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
+    *ticket = ++shared;
+    return inner.Read(out);
+  }
+  void Reclaim(uint64_t ticket) override { reclaimed = ticket; }
+
+  MemorySource inner{std::string_view("abcdef")};
+  int reads = 0;
+  uint64_t shared = 0, reclaimed = 0;
+};
+
+TEST_CASE("byte streams: a borrowed source passes every call through") {
+  SharingSource owner;
+  uint8_t buf[4];
+  {
+    auto borrowed = std::make_unique<BorrowedSource>(owner);
+    REQUIRE_OK(borrowed->Read(std::span<uint8_t>(buf, 2)));
+    CHECK(owner.reads == 1);
+    uint64_t ticket = 0;
+    auto n = borrowed->ReadShared(std::span<uint8_t>(buf, 4), &ticket);
+    REQUIRE_OK(n);
+    CHECK(*n == 4);
+    CHECK(std::string(reinterpret_cast<char*>(buf), 4) == "cdef");
+    CHECK(ticket == 1);  // the inner stream's ticket, not a default 0
+    borrowed->Reclaim(ticket);
+    CHECK(owner.reclaimed == 1);
+  }
+  // Gone, and the stream it borrowed is still there, where it was.
+  auto rest = owner.Read(std::span<uint8_t>(buf, 4));
+  REQUIRE_OK(rest);
+  CHECK(*rest == 0);
+  CHECK(owner.reads == 2);
+}
+
 TEST_CASE("byte streams: read all respects its cap") {
   std::string data(1000, 'x');
   MemorySource src(data);

@@ -30,6 +30,14 @@ std::string_view ErrorCodeName(ErrorCode code) {
   return "failed";
 }
 
+Status Status::AtByte(ErrorCode code, uint64_t offset, std::string_view why,
+                      bool truncated) {
+  Status s(code, "at byte " + std::to_string(offset) + ": " + std::string(why));
+  s.byte_offset_ = offset;
+  s.truncated_ = truncated;
+  return s;
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok() || context.empty()) return *this;
   // A lower layer may already have named the same thing (a file's path):

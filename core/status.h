@@ -8,6 +8,8 @@
 #define OVA2VIRT_CORE_STATUS_H_
 
 #include <cassert>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,9 +38,23 @@ class [[nodiscard]] Status {
   Status(ErrorCode code, std::string message)
       : code_(code), message_(std::move(message)) {}
 
+  // An error at byte `offset` of the stream being read: "at byte OFFSET:
+  // WHY", with byte_offset() set. `truncated`: the stream ended there,
+  // before the data it promised (truncated() is then true).
+  static Status AtByte(ErrorCode code, uint64_t offset, std::string_view why,
+                       bool truncated = false);
+
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+
+  // Set where the error was made (AtByte), for callers that reword it
+  // without reading the text back: the byte of its stream the error is at,
+  // which the message then begins with ("at byte N: "), and whether the
+  // stream ended there too early. Context added to the message clears both
+  // (the message no longer begins with the offset).
+  const std::optional<uint64_t>& byte_offset() const { return byte_offset_; }
+  bool truncated() const { return truncated_; }
 
   // Returns this error with "context: " prepended; an ok Status stays ok.
   Status WithContext(std::string_view context) const;
@@ -52,6 +68,8 @@ class [[nodiscard]] Status {
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::optional<uint64_t> byte_offset_;
+  bool truncated_ = false;
 };
 
 inline Status OkStatus() { return Status(); }

@@ -32,6 +32,34 @@ TEST_CASE("status: context is prepended and ok stays ok") {
         "a.ova: a.ovax: bad");
 }
 
+TEST_CASE("status: an error at a byte carries its offset") {
+  Status s = Status::AtByte(ErrorCode::kCorrupt, 1536, "bad header");
+  CHECK(s.code() == ErrorCode::kCorrupt);
+  CHECK(s.message() == "at byte 1536: bad header");
+  REQUIRE(s.byte_offset());
+  CHECK(*s.byte_offset() == 1536);
+  CHECK_FALSE(s.truncated());
+  Status t = Status::AtByte(ErrorCode::kCorrupt, 0, "archive is truncated",
+                            /*truncated=*/true);
+  CHECK(t.message() == "at byte 0: archive is truncated");
+  CHECK(t.byte_offset() == uint64_t{0});
+  CHECK(t.truncated());
+  // Through a Result unchanged.
+  Result<int> r = t;
+  CHECK(r.status().truncated());
+  CHECK(r.status().byte_offset() == uint64_t{0});
+  // Context: the message no longer begins with the offset.
+  Status c = t.WithContext("a.ova");
+  CHECK(c.message() == "a.ova: at byte 0: archive is truncated");
+  CHECK_FALSE(c.byte_offset());
+  CHECK_FALSE(c.truncated());
+  // Text that looks like it is not the structured fact.
+  Status plain = CorruptError("at byte 7: archive is truncated");
+  CHECK_FALSE(plain.byte_offset());
+  CHECK_FALSE(plain.truncated());
+  CHECK_FALSE(CorruptError("x").byte_offset());
+}
+
 TEST_CASE("status: result propagates the first failure") {
   CHECK(*Quarter(8) == 2);
   auto r = Quarter(6);

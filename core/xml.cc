@@ -5,6 +5,7 @@
 #include <map>
 #include <pugixml.hpp>
 
+#include "core/strings.h"
 #include "core/utf8.h"
 
 namespace ova2virt {
@@ -270,17 +271,10 @@ std::optional<std::string> XmlElement::Attribute(
   return a->value;
 }
 
-namespace {
-std::string Trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
+// XML's white space (XML 1.0 section 2.3, production S).
+std::string XmlElement::TrimmedText() const {
+  return std::string(Trim(text, " \t\r\n"));
 }
-}  // namespace
-
-std::string XmlElement::TrimmedText() const { return Trim(text); }
 
 std::optional<std::string> XmlElement::ChildText(
     std::string_view ns_uri, std::string_view local_name) const {
@@ -292,14 +286,6 @@ std::optional<std::string> XmlElement::ChildText(
 std::string XmlElement::Where() const { return Loc({line, column}); }
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The encoding an 8-bit document's XML declaration names ("" when it names
 // none, or has no declaration).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
 #include "core/utf8.h"
 #include "ova/member_name.h"
 
@@ -9,17 +10,9 @@ namespace ova2virt {
 namespace {
 
 // Blanks that producers leave around fields and at line ends; NUL too, as
-// some writers pad with NULs instead of spaces.
-bool IsBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\0' || c == '\f' ||
-         c == '\v';
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
+// some writers pad with NULs instead of spaces. No '\n': lines are split
+// on it first.
+constexpr std::string_view kBlanks(" \t\r\0\f\v", 6);
 
 // A line shown in an error message: quoted and shortened.
 std::string ShowLine(std::string_view line) {
@@ -31,7 +24,7 @@ std::string ShowLine(std::string_view line) {
 
 bool SplitDigestLine(std::string_view line, std::string_view* algorithm,
                      std::string_view* name, std::string_view* hex) {
-  line = Trim(line);
+  line = Trim(line, kBlanks);
   size_t open = line.find('(');
   size_t eq = line.rfind('=');
   if (open == std::string_view::npos || eq == std::string_view::npos ||
@@ -40,11 +33,11 @@ bool SplitDigestLine(std::string_view line, std::string_view* algorithm,
   }
   // The name runs to the last ')' before the '=': names may hold brackets.
   std::string_view middle = line.substr(open + 1, eq - open - 1);
-  while (!middle.empty() && IsBlank(middle.back())) middle.remove_suffix(1);
+  middle = middle.substr(0, middle.find_last_not_of(kBlanks) + 1);
   if (middle.empty() || middle.back() != ')') return false;
-  *algorithm = Trim(line.substr(0, open));
+  *algorithm = Trim(line.substr(0, open), kBlanks);
   *name = middle.substr(0, middle.size() - 1);
-  *hex = Trim(line.substr(eq + 1));
+  *hex = Trim(line.substr(eq + 1), kBlanks);
   return !algorithm->empty();
 }
 
@@ -60,7 +53,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = Trim(text.substr(pos, nl - pos));
+    std::string_view line = Trim(text.substr(pos, nl - pos), kBlanks);
     pos = nl + 1;
     ++line_number;
     if (line.empty()) continue;

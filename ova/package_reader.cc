@@ -99,19 +99,17 @@ struct PackageReader::State {
         ": archive is truncated (the member's " + std::to_string(size) +
         " bytes run past its end at byte " + std::to_string(end) + ")");
   }
-  // Puts the current member's name in front of an error about it.
+  // Puts the current member's name in front of an error about it: "member
+  // 'x' at byte N: ..." for an error at an offset of the archive, "member
+  // 'x': ..." for others.
   Status AboutCurrent(const Status& s) const {
     if (s.ok()) return s;
-    const std::string& m = s.message();
-    if (s.code() == ErrorCode::kCorrupt && m.rfind("at byte ", 0) == 0 &&
-        m.find(": archive is truncated") != std::string::npos) {
+    if (s.code() == ErrorCode::kCorrupt && s.byte_offset() && s.truncated()) {
       return Truncated(current().name, current().offset, current().size,
                        source->position());
     }
     std::string who = Who(current().name);
-    if (s.message().rfind("at byte ", 0) == 0) {
-      return Status(s.code(), who + " " + s.message());
-    }
+    if (s.byte_offset()) return Status(s.code(), who + " " + s.message());
     return s.WithContext(who);
   }
   Status FinishCurrent();

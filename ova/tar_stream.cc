@@ -16,10 +16,16 @@ namespace {
 constexpr size_t kBufferSize = 1 << 20;
 constexpr uint64_t kBlock = 512;
 
+// libarchive says "Truncated tar archive..." when the data ends early.
+bool SaysTruncated(const char* message) {
+  return message != nullptr &&
+         std::string_view(message).starts_with("Truncated");
+}
+
 // libarchive's wording, made ours: lower case and saying what it means.
 std::string Describe(const char* message) {
   std::string m = message ? message : "unknown error";
-  if (m.rfind("Truncated", 0) == 0) return "archive is truncated";
+  if (SaysTruncated(message)) return "archive is truncated";
   if (m == "Damaged tar archive") {
     return "damaged tar header (bad checksum or not a header)";
   }
@@ -128,8 +134,9 @@ Status TarStream::Start() {
 
 Status TarStream::ArchiveError(uint64_t offset) {
   if (!callback_status_.ok()) return callback_status_;
-  return CorruptError("at byte " + std::to_string(offset) + ": " +
-                      Describe(archive_error_string(archive_)));
+  const char* message = archive_error_string(archive_);
+  return Status::AtByte(ErrorCode::kCorrupt, offset, Describe(message),
+                        SaysTruncated(message));
 }
 
 bool TarStream::compressed() const {

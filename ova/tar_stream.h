@@ -56,7 +56,9 @@ class TarStream {
   TarStream& operator=(const TarStream&) = delete;
 
   // The next entry, after skipping what is left of the current one's data;
-  // nullopt at the end of the archive. kCorrupt "at byte N: WHY" for a
+  // nullopt at the end of the archive. kCorrupt "at byte N: WHY"
+  // (Status::AtByte: byte_offset() N, truncated() when the archive ends
+  // early) for a
   // damaged header (bad checksum), a truncated archive, or input that is not
   // a tar archive; errors of the underlying source are returned as they are.
   Result<std::optional<TarEntry>> Next();
@@ -86,7 +88,8 @@ class TarStream {
  private:
   TarStream();
   Status Start();
-  // libarchive's error (or the source's) as kCorrupt "at byte OFFSET: ...".
+  // libarchive's error (or the source's) as kCorrupt "at byte OFFSET: ...",
+  // with the offset, and whether the archive ended early, in the Status.
   Status ArchiveError(uint64_t offset);
 
   ::archive* archive_ = nullptr;

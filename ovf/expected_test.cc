@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/strings.h"
 #include "core/xml.h"
 #include "ovf/ovf_reader.h"
 #include "ovf/vmx_reader.h"
@@ -24,22 +25,16 @@ struct PrintSource {
   std::vector<std::string> nics;       // the NIC lines
 };
 
-std::string Trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
 PrintSource ParsePrintSource(const std::string& text) {
   PrintSource p;
   std::istringstream in(text);
   std::string line, section;
   while (std::getline(in, line)) {
-    std::string t = Trim(line);
+    std::string t(Trim(line, " \t\r"));
     auto value = [&](const char* key) -> std::optional<std::string> {
       std::string k = std::string(key) + ":";
       if (t.rfind(k, 0) != 0) return std::nullopt;
-      return Trim(t.substr(k.size()));
+      return std::string(Trim(t.substr(k.size()), " \t\r"));
     };
     if (auto v = value("memory"))
       p.memory = std::stoull(*v);

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/strings.h"
+
 namespace ova2virt {
 namespace {
 
@@ -127,16 +129,6 @@ std::string NormalizeVmware(std::string_view id) {
   // "otherGuest64" is the odd one out: its suffix comes before "64".
   if (s == "otherguest64") s = "other64";
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 template <typename Pred>

@@ -3,19 +3,11 @@
 #include <cctype>
 #include <vector>
 
+#include "core/strings.h"
 #include "ovf/units.h"
 
 namespace ova2virt::ovf {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // Splits on white space and commas: "virtio lsilogic", "someother, x".
 std::vector<std::string> Tokens(std::string_view s) {
@@ -79,10 +71,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }  // namespace
 
 std::string NormalizeNs(std::string_view uri) {
-  size_t b = 0, e = uri.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(uri[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(uri[e - 1]))) --e;
-  std::string_view s = uri.substr(b, e - b);
+  std::string_view s = Trim(uri);
   // One producer ends its URIs with a stray dot; oVirt with a slash;
   // VirtualBox's OVF 2.0 names the schema file.
   while (!s.empty() && (s.back() == '/' || s.back() == '.')) s.remove_suffix(1);

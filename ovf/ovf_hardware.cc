@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/checked_math.h"
+#include "core/strings.h"
 #include "ovf/ovf_format.h"
 #include "ovf/ovf_read_context.h"
 #include "ovf/rasd_item.h"

@@ -3,22 +3,11 @@
 #include <cctype>
 #include <set>
 
+#include "core/strings.h"
 #include "ovf/ovf_format.h"
 #include "ovf/units.h"
 
 namespace ova2virt::ovf {
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && Lower(a) == Lower(b);
-}
 
 const std::string* RawItem::Field(std::string_view name) const {
   for (const auto& [k, v] : fields) {

@@ -15,9 +15,6 @@
 
 namespace ova2virt::ovf {
 
-std::string Lower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // One Item / StorageItem / EthernetPortItem as written.
 struct RawItem {
   std::string element;

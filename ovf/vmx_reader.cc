@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "core/strings.h"
 #include "core/utf8.h"
 #include "ovf/os_table.h"
 #include "ovf/ovf_format.h"
@@ -18,24 +19,6 @@ constexpr uint64_t kMaxVcpus = 4096;
 constexpr uint64_t kMaxMemoryMiB = 1ull << 26;  // 64 TiB
 constexpr int kMaxControllerIndex = 64;
 constexpr int kMaxUnit = 256;
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

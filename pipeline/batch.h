@@ -100,7 +100,9 @@ struct RecordedOutput {
 
 // What the state remembers of an item's last run.
 struct StateRecord {
-  enum Status { kDone, kFailed } status = kFailed;
+  // How the run ended (named apart from ova2virt::Status, which it would
+  // hide inside this struct).
+  enum Outcome { kDone, kFailed } status = kFailed;
   BatchItemKind kind = BatchItemKind::kImport;
   std::string input;  // the package (import), the domain (export)
   std::string connect;

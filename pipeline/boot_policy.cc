@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/strings.h"
 #include "ovf/os_table.h"
 #include "pipeline/export_os.h"
 
@@ -48,19 +49,19 @@ bool ModernRelease(int n) {
 // when the names say Windows without a release.
 std::optional<bool> ModernWindows(const OsInfo& os) {
   // Lower case only: "windows7_64Guest" must read as 7, not 764.
-  std::string vmw = AsciiLower(os.vmware_os_type);
+  std::string vmw = Lower(os.vmware_os_type);
   if (StartsWith(vmw, "windows")) {
     // windows7*, windows8*, windows9* (10), windows11*, windows2019srv*...
     int n = LeadingNumber(std::string_view(vmw).substr(7));
     if (n >= 0) return ModernRelease(n);
   }
   if (StartsWith(vmw, "win")) return false;  // winXPPro, winNet, winVista...
-  std::string vbox = AsciiLower(os.virtualbox_os_type);
+  std::string vbox = Lower(os.virtualbox_os_type);
   if (StartsWith(vbox, "windows")) {
     int n = LeadingNumber(std::string_view(vbox).substr(7));
     return n >= 0 && ModernRelease(n);  // WindowsXP, WindowsVista: legacy
   }
-  std::string osi = AsciiLower(os.libosinfo_id);
+  std::string osi = Lower(os.libosinfo_id);
   if (StartsWith(osi, "win2k")) {
     return LeadingNumber(std::string_view(osi).substr(5)) >= 12;
   }
@@ -70,7 +71,7 @@ std::optional<bool> ModernWindows(const OsInfo& os) {
     return false;  // winxp, winvista, winme
   }
   if (os.cim_id && *os.cim_id >= 112 && *os.cim_id <= 120) return true;
-  std::string desc = AsciiLower(os.cim_description);
+  std::string desc = Lower(os.cim_description);
   for (std::string_view modern : {"2012", "2016", "2019", "2022", "2025",
                                   "windows 8", "windows 10", "windows 11"}) {
     if (Contains(desc, modern)) return true;
@@ -162,18 +163,18 @@ std::string Reason(const Controller& c, GuestFamily family, bool efi) {
 GuestFamily ClassifyGuest(const OsInfo& os) {
   if (IsWindowsGuest(os) ||
       (os.cim_id && FindOsByCim(*os.cim_id) &&
-       Contains(AsciiLower(FindOsByCim(*os.cim_id)->cim_name), "win"))) {
+       Contains(Lower(FindOsByCim(*os.cim_id)->cim_name), "win"))) {
     std::optional<bool> modern = ModernWindows(os);
     // A Windows of unknown release: the one that boots both (IDE) is the
     // older rule's choice.
     return modern.value_or(false) ? GuestFamily::kWindowsModern
                                   : GuestFamily::kWindowsLegacy;
   }
-  std::string names =
-      Squash(os.vmware_os_type) + " " + Squash(os.virtualbox_os_type) + " " +
-      AsciiLower(os.libosinfo_id) + " " + AsciiLower(os.cim_description);
+  std::string names = Squash(os.vmware_os_type) + " " +
+                      Squash(os.virtualbox_os_type) + " " +
+                      Lower(os.libosinfo_id) + " " + Lower(os.cim_description);
   if (const OsEntry* e = FindOs(os)) {
-    names += " " + AsciiLower(e->cim_name);
+    names += " " + Lower(e->cim_name);
   }
   if (NamesLinux(names)) return GuestFamily::kLinux;
   if (NamesOtherUnix(names)) return GuestFamily::kOther;

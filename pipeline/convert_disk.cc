@@ -17,15 +17,10 @@
 #include "convert/vmdk_stream_writer.h"
 #include "core/compress.h"
 #include "core/file.h"
+#include "core/strings.h"
 
 namespace ova2virt {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string BaseName(const std::string& path) {
   size_t slash = path.rfind('/');

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "core/strings.h"
 #include "ovf/os_table.h"
 
 namespace ova2virt {
@@ -107,16 +108,16 @@ void NameExportOs(const ParsedDomain& d, VmSpec* vm, Diagnostics* diags) {
 
 bool IsWindowsGuest(const OsInfo& os) {
   return StartsWith(os.libosinfo_id, "win") ||
-         StartsWith(AsciiLower(os.vmware_os_type), "win") ||
-         StartsWith(AsciiLower(os.virtualbox_os_type), "windows") ||
-         AsciiLower(os.cim_description).find("windows") != std::string::npos;
+         StartsWith(Lower(os.vmware_os_type), "win") ||
+         StartsWith(Lower(os.virtualbox_os_type), "windows") ||
+         Lower(os.cim_description).find("windows") != std::string::npos;
 }
 
 bool HasVmxnet3Driver(const OsInfo& os) {
   if (IsWindowsGuest(os)) return false;
   const OsEntry* e = FindOs(os);
   if (e == nullptr) return false;
-  std::string vmw = AsciiLower(e->vmware);
+  std::string vmw = Lower(e->vmware);
   for (std::string_view family :
        {"ubuntu", "debian", "rhel", "centos", "oraclelinux", "sles", "suse",
         "other3xlinux", "other4xlinux", "other5xlinux", "otherlinux64",
@@ -124,13 +125,6 @@ bool HasVmxnet3Driver(const OsInfo& os) {
     if (StartsWith(vmw, family)) return true;
   }
   return false;
-}
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 std::string LibosinfoShortId(std::string_view uri) {

@@ -30,9 +30,6 @@ bool HasVmxnet3Driver(const OsInfo& os);
 // does not follow the per-family scheme.
 std::string LibosinfoShortId(std::string_view uri);
 
-// ASCII lower case.
-std::string AsciiLower(std::string_view s);
-
 }  // namespace ova2virt
 
 #endif  // OVA2VIRT_PIPELINE_EXPORT_OS_H_

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/checked_math.h"
+#include "core/strings.h"
 #include "pipeline/export_os.h"
 #include "pipeline/export_storage.h"
 
@@ -58,7 +59,7 @@ NicModel ChooseNicModel(const Nic& n, const OsInfo& os, Diagnostics* diags) {
 }
 
 std::string UsbFor(const std::string& libvirt_model, Diagnostics* diags) {
-  std::string m = AsciiLower(libvirt_model);
+  std::string m = Lower(libvirt_model);
   if (m.find("xhci") != std::string::npos) return "xhci";
   if (m.find("ehci") != std::string::npos) return "ehci";
   if (m.find("uhci") != std::string::npos) return "uhci";
@@ -70,7 +71,7 @@ std::string UsbFor(const std::string& libvirt_model, Diagnostics* diags) {
 
 std::optional<std::string> SoundFor(const std::string& libvirt_model,
                                     Diagnostics* diags) {
-  std::string m = AsciiLower(libvirt_model);
+  std::string m = Lower(libvirt_model);
   if (m == "ich6" || m == "ich7" || m == "ich9" || m == "hda") return "hda";
   if (m == "es1370") {
     diags->Warn("export.sound-substituted", libvirt_model,
@@ -266,7 +267,7 @@ Result<ExportMachine> ApplyExportPolicy(const ParsedDomain& domain,
     // VMware has one display adapter (its SVGA), and VirtualBox its own;
     // ovftool writes the item without a subtype.
     Video v = *src.video;
-    std::string m = AsciiLower(v.model);
+    std::string m = Lower(v.model);
     if (!m.empty() && m != "vga" && m != "vmvga" && m != "cirrus" &&
         m != "bochs") {
       diags->Warn("export.video-generic", v.model,

@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "core/strings.h"
 #include "pipeline/export_os.h"
 
 namespace ova2virt {
@@ -187,8 +188,8 @@ class StoragePlanner {
             "(vmw_pvscsi on Linux, VMware Tools on Windows)";
         break;
       default:
-        if (AsciiLower(c.raw_model) == "megasas" ||
-            AsciiLower(c.raw_model) == "lsisas1078") {
+        if (Lower(c.raw_model) == "megasas" ||
+            Lower(c.raw_model) == "lsisas1078") {
           m = ControllerModel::kLsiLogicSas;
           why = "VMware has no MegaRAID; LSI Logic SAS is the closest";
         } else {

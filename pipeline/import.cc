@@ -14,7 +14,6 @@
 #include "core/chain_source.h"
 #include "core/compress.h"
 #include "core/file.h"
-#include "core/xml.h"
 #include "ova/iso_writer.h"
 #include "ova/member_name.h"
 #include "ova/package_reader.h"
@@ -25,28 +24,14 @@
 #include "pipeline/import_plan.h"
 #include "pipeline/verify.h"
 #include "virtdriver/connection.h"
+#include "virtdriver/domain_xml.h"
+#include "virtdriver/host_probe.h"
 #include "virtdriver/rollback.h"
 
 namespace ova2virt {
 namespace {
 
 constexpr size_t kMaxCaFile = 4u << 20;
-
-// A ByteSource that reads another one it does not own.
-class BorrowedSource : public ByteSource {
- public:
-  explicit BorrowedSource(ByteSource& inner) : inner_(inner) {}
-  Result<size_t> Read(std::span<uint8_t> out) override {
-    return inner_.Read(out);
-  }
-  Result<size_t> ReadShared(std::span<uint8_t> out, uint64_t* ticket) override {
-    return inner_.ReadShared(out, ticket);
-  }
-  void Reclaim(uint64_t ticket) override { inner_.Reclaim(ticket); }
-
- private:
-  ByteSource& inner_;
-};
 
 bool IsTar(InputKind k) {
   return k == InputKind::kOva || k == InputKind::kOvaGzip;
@@ -56,20 +41,6 @@ std::string FolderOf(const std::string& input, InputKind kind) {
   if (kind == InputKind::kOvfDirectory) return input;
   std::string dir = std::filesystem::path(input).parent_path().string();
   return dir.empty() ? "." : dir;
-}
-
-// kvm_pvm provides /dev/kvm inside a virtual machine (as on this project's
-// CI hosts); firmware and kernels fail under it with "emulation failure",
-// so libvirt's "kvm is available" does not mean a guest can run there.
-bool KvmIsPvm() {
-  std::error_code ec;
-  return std::filesystem::exists("/sys/module/kvm_pvm", ec);
-}
-
-std::string UuidOf(const std::string& xml) {
-  auto doc = ParseXml(xml);
-  if (!doc.ok()) return {};
-  return doc->ChildText("", "uuid").value_or("");
 }
 
 class Importer {
@@ -702,7 +673,7 @@ class Importer {
       txn_.AddDomain(*name);
       RETURN_IF_ERROR(txn_.journal_status());
       auto xml = conn_.GetDomainXml(*name, true);
-      if (xml.ok()) report_.domains[i].uuid = UuidOf(*xml);
+      if (xml.ok()) report_.domains[i].uuid = DomainUuid(*xml);
     }
     if (request_.start) {
       for (ImportedDomain& d : report_.domains) {

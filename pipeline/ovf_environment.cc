@@ -6,30 +6,13 @@
 #include <limits>
 #include <optional>
 
+#include "core/strings.h"
 #include "core/xml.h"
 
 namespace ova2virt {
 namespace {
 
 constexpr std::string_view kEnvNs = "http://schemas.dmtf.org/ovf/environment/1";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // The argument of a qualifier such as "MaxLen(64)" or "ValueMap{...}".
 std::optional<std::string> Qualifier(std::string_view qualifiers,
@@ -44,7 +27,7 @@ std::optional<std::string> Qualifier(std::string_view qualifiers,
 }
 
 std::optional<long double> ParseNumber(std::string_view text, bool integer) {
-  std::string s(Trim(text));
+  std::string s(Trim(text, " \t"));
   if (s.empty()) return std::nullopt;
   errno = 0;
   char* end = nullptr;
@@ -98,9 +81,10 @@ std::vector<std::string> ValueMapEntries(std::string_view body) {
   size_t i = 0;
   while (i < body.size()) {
     size_t comma = body.find(',', i);
-    std::string_view item = Trim(body.substr(i, comma == std::string_view::npos
-                                                    ? std::string_view::npos
-                                                    : comma - i));
+    std::string_view item = Trim(
+        body.substr(i, comma == std::string_view::npos ? std::string_view::npos
+                                                       : comma - i),
+        " \t");
     if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
       item = item.substr(1, item.size() - 2);
     }

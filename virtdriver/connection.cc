@@ -60,32 +60,6 @@ std::string EmbeddedQemuConf() {
   return conf;
 }
 
-// A volume XML timestamp, "SECONDS[.NANOSECONDS]" (libvirt's storage
-// driver, from stat), in nanoseconds; nullopt for anything else.
-std::optional<int64_t> TimestampNs(std::string_view text) {
-  size_t dot = text.find('.');
-  std::string_view sec = text.substr(0, dot);
-  std::string_view frac =
-      dot == std::string_view::npos ? "" : text.substr(dot + 1);
-  auto digits = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(),
-                       [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (sec.empty() || sec.size() > 18 || frac.size() > 9 || !digits(sec) ||
-      !digits(frac) || (dot != std::string_view::npos && frac.empty())) {
-    return std::nullopt;
-  }
-  int64_t seconds = 0;
-  for (char c : sec) seconds = seconds * 10 + (c - '0');
-  int64_t fraction = 0;
-  for (size_t i = 0; i < 9; ++i) {
-    fraction = fraction * 10 + (i < frac.size() ? frac[i] - '0' : 0);
-  }
-  auto ns = CheckedMul<int64_t>(seconds, 1000000000);
-  if (!ns) return std::nullopt;
-  return CheckedAdd<int64_t>(*ns, fraction);
-}
-
 // Percent-encodes a path for a URI query value.
 std::string UriEscape(std::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -125,11 +99,6 @@ Status ConnectError(const std::string& uri) {
                              : "'systemctl start libvirtd', or 'libvirtd "
                                "-d' where there is no systemd") +
                     ")");
-}
-
-std::string Attr(const XmlElement* e, std::string_view name) {
-  if (!e) return "";
-  return e->Attribute("", name).value_or("");
 }
 
 }  // namespace
@@ -319,57 +288,20 @@ Result<DomainCapabilities> Connection::Capabilities() {
   DomainCapabilities caps;
   std::string xml = TakeString(virConnectGetCapabilities(impl_->conn()));
   if (xml.empty()) return LastError("capabilities");
-  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
-  for (const XmlElement* guest : root.Children("", "guest")) {
-    const XmlElement* arch = guest->Child("", "arch");
-    if (guest->ChildText("", "os_type") != "hvm" ||
-        Attr(arch, "name") != "x86_64") {
-      continue;
-    }
-    for (const XmlElement* m : arch->Children("", "machine")) {
-      caps.machines.push_back(m->TrimmedText());
-      std::string canonical = Attr(m, "canonical");
-      if (!canonical.empty()) caps.machines.push_back(canonical);
-    }
-    for (const XmlElement* d : arch->Children("", "domain")) {
-      std::string type = Attr(d, "type");
-      if (type == "kvm") caps.kvm = true;
-      if (type == "qemu") caps.qemu = true;
-    }
-  }
+  ASSIGN_OR_RETURN(HostGuestCaps guests, ParseHostGuestCaps(xml));
+  caps.kvm = guests.kvm;
+  caps.qemu = guests.qemu;
+  caps.machines = std::move(guests.machines);
   // Firmware and buses come from domain capabilities, which test:/// lacks.
   const char* type = caps.kvm ? "kvm" : "qemu";
   std::string dxml = TakeString(virConnectGetDomainCapabilities(
       impl_->conn(), nullptr, "x86_64", "q35", type, 0));
   virResetLastError();
   if (dxml.empty()) return caps;
-  ASSIGN_OR_RETURN(XmlElement d, ParseXml(dxml));
-  if (const XmlElement* os = d.Child("", "os")) {
-    for (const XmlElement* en : os->Children("", "enum")) {
-      if (Attr(en, "name") != "firmware") continue;
-      for (const XmlElement* v : en->Children("", "value")) {
-        if (v->TrimmedText() == "efi") caps.efi = true;
-      }
-    }
-    if (const XmlElement* loader = os->Child("", "loader")) {
-      for (const XmlElement* en : loader->Children("", "enum")) {
-        if (Attr(en, "name") != "secure") continue;
-        for (const XmlElement* v : en->Children("", "value")) {
-          if (v->TrimmedText() == "yes") caps.secure_boot = true;
-        }
-      }
-    }
-  }
-  const XmlElement* devices = d.Child("", "devices");
-  const XmlElement* disk = devices ? devices->Child("", "disk") : nullptr;
-  if (disk) {
-    for (const XmlElement* en : disk->Children("", "enum")) {
-      if (Attr(en, "name") != "bus") continue;
-      for (const XmlElement* v : en->Children("", "value")) {
-        caps.disk_buses.push_back(v->TrimmedText());
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(DomainCapsXml offered, ParseDomainCapsXml(dxml));
+  caps.efi = offered.efi;
+  caps.secure_boot = offered.secure_boot;
+  caps.disk_buses = std::move(offered.disk_buses);
   return caps;
 }
 
@@ -550,13 +482,9 @@ Result<Volume> Connection::LookupVolume(const std::string& pool,
   out.allocation = info.allocation;
   std::string xml = TakeString(virStorageVolGetXMLDesc(v.get(), 0));
   if (xml.empty()) return LastError(where);
-  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
-  if (const XmlElement* t = root.Child("", "target")) {
-    out.format = Attr(t->Child("", "format"), "type");
-    if (const XmlElement* ts = t->Child("", "timestamps")) {
-      out.mtime_ns = TimestampNs(ts->ChildText("", "mtime").value_or(""));
-    }
-  }
+  ASSIGN_OR_RETURN(VolumeXml described, ParseVolumeXml(xml));
+  out.format = std::move(described.format);
+  out.mtime_ns = described.mtime_ns;
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/strings.h"
+
 namespace ova2virt::domain_names {
 namespace {
 
@@ -49,14 +51,6 @@ bool Contains(const std::array<std::string_view, N>& a, std::string_view s) {
     if (x == s) return true;
   }
   return false;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 }  // namespace

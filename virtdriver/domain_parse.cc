@@ -449,4 +449,10 @@ Result<VmSpec> ParseDomainXml(std::string_view xml, Diagnostics* diags) {
   return std::move(d.spec);
 }
 
+std::string DomainUuid(std::string_view xml) {
+  auto doc = ParseXml(xml);
+  if (!doc.ok()) return {};
+  return doc->ChildText("", "uuid").value_or("");
+}
+
 }  // namespace ova2virt

@@ -86,6 +86,10 @@ struct ParsedDomain {
 Result<ParsedDomain> ParseDomain(std::string_view xml, Diagnostics* diags);
 Result<VmSpec> ParseDomainXml(std::string_view xml, Diagnostics* diags);
 
+// The <uuid> of a domain's XML (libvirt's, read back after define); empty
+// when the text is not XML or names no uuid.
+std::string DomainUuid(std::string_view xml);
+
 // "sda", "hdc", "vdaa"...: libvirt's disk naming for index `index` (0 = a).
 std::string DiskTargetName(std::string_view prefix, int index);
 

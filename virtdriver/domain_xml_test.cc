@@ -47,6 +47,19 @@ TEST_CASE("domain xml: target names follow libvirt's scheme") {
   CHECK(DiskTargetName("sd", 26 + 26 * 26) == "sdaaa");
 }
 
+TEST_CASE("domain xml: the uuid libvirt gave a domain") {
+  // As `virsh dumpxml` shows a domain defined without a uuid (test:///).
+  CHECK(DomainUuid("<domain type='qemu'>\n  <name>web</name>\n"
+                   "  <uuid> 6695eb01-f6a4-8304-79aa-97f2502e193f </uuid>\n"
+                   "  <memory unit='KiB'>1048576</memory>\n</domain>") ==
+        "6695eb01-f6a4-8304-79aa-97f2502e193f");
+  CHECK(DomainUuid("<domain><name>x</name></domain>").empty());
+  CHECK(DomainUuid("<domain><devices><uuid>no</uuid></devices></domain>")
+            .empty());
+  CHECK(DomainUuid("not xml").empty());
+  CHECK(DomainUuid("").empty());
+}
+
 TEST_CASE("domain xml: libosinfo ids map to uris by family") {
   CHECK(LibosinfoUri("ubuntu22.04") == "http://ubuntu.com/ubuntu/22.04");
   CHECK(LibosinfoUri("debian12") == "http://debian.org/debian/12");

@@ -1,5 +1,8 @@
 #include "virtdriver/host_xml.h"
 
+#include <algorithm>
+
+#include "core/checked_math.h"
 #include "core/xml.h"
 
 namespace ova2virt {
@@ -30,7 +33,105 @@ std::optional<EmulatorIdentity> ParseLabel(std::string_view label) {
   return EmulatorIdentity{*uid, *gid};
 }
 
+// A volume XML timestamp, "SECONDS[.NANOSECONDS]" (libvirt's storage
+// driver, from stat), in nanoseconds; nullopt for anything else.
+std::optional<int64_t> TimestampNs(std::string_view text) {
+  size_t dot = text.find('.');
+  std::string_view sec = text.substr(0, dot);
+  std::string_view frac =
+      dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (sec.empty() || sec.size() > 18 || frac.size() > 9 || !digits(sec) ||
+      !digits(frac) || (dot != std::string_view::npos && frac.empty())) {
+    return std::nullopt;
+  }
+  int64_t seconds = 0;
+  for (char c : sec) seconds = seconds * 10 + (c - '0');
+  int64_t fraction = 0;
+  for (size_t i = 0; i < 9; ++i) {
+    fraction = fraction * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  }
+  auto ns = CheckedMul<int64_t>(seconds, 1000000000);
+  if (!ns) return std::nullopt;
+  return CheckedAdd<int64_t>(*ns, fraction);
+}
+
+std::string Attr(const XmlElement* e, std::string_view name) {
+  if (!e) return "";
+  return e->Attribute("", name).value_or("");
+}
+
+// The values of the <enum name=NAME> children of `parent`.
+std::vector<std::string> EnumValues(const XmlElement* parent,
+                                    std::string_view name) {
+  std::vector<std::string> out;
+  if (!parent) return out;
+  for (const XmlElement* en : parent->Children("", "enum")) {
+    if (Attr(en, "name") != name) continue;
+    for (const XmlElement* v : en->Children("", "value")) {
+      out.push_back(v->TrimmedText());
+    }
+  }
+  return out;
+}
+
+bool Has(const std::vector<std::string>& values, std::string_view v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
 }  // namespace
+
+Result<VolumeXml> ParseVolumeXml(std::string_view xml) {
+  ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  VolumeXml out;
+  if (const XmlElement* t = root.Child("", "target")) {
+    out.format = Attr(t->Child("", "format"), "type");
+    if (const XmlElement* ts = t->Child("", "timestamps")) {
+      out.mtime_ns = TimestampNs(ts->ChildText("", "mtime").value_or(""));
+    }
+  }
+  return out;
+}
+
+Result<HostGuestCaps> ParseHostGuestCaps(std::string_view caps_xml) {
+  ASSIGN_OR_RETURN(XmlElement root, ParseXml(caps_xml));
+  HostGuestCaps caps;
+  for (const XmlElement* guest : root.Children("", "guest")) {
+    const XmlElement* arch = guest->Child("", "arch");
+    if (guest->ChildText("", "os_type") != "hvm" ||
+        Attr(arch, "name") != "x86_64") {
+      continue;
+    }
+    for (const XmlElement* m : arch->Children("", "machine")) {
+      caps.machines.push_back(m->TrimmedText());
+      std::string canonical = Attr(m, "canonical");
+      if (!canonical.empty()) caps.machines.push_back(canonical);
+    }
+    for (const XmlElement* d : arch->Children("", "domain")) {
+      std::string type = Attr(d, "type");
+      if (type == "kvm") caps.kvm = true;
+      if (type == "qemu") caps.qemu = true;
+    }
+  }
+  return caps;
+}
+
+Result<DomainCapsXml> ParseDomainCapsXml(std::string_view domcaps_xml) {
+  ASSIGN_OR_RETURN(XmlElement d, ParseXml(domcaps_xml));
+  DomainCapsXml caps;
+  if (const XmlElement* os = d.Child("", "os")) {
+    caps.efi = Has(EnumValues(os, "firmware"), "efi");
+    caps.secure_boot =
+        Has(EnumValues(os->Child("", "loader"), "secure"), "yes");
+  }
+  const XmlElement* devices = d.Child("", "devices");
+  caps.disk_buses =
+      EnumValues(devices ? devices->Child("", "disk") : nullptr, "bus");
+  return caps;
+}
 
 Result<PoolXml> ParsePoolXml(std::string_view xml) {
   ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
