@@ -39,7 +39,7 @@ Status Check(FakeConnection& conn, Planned& p) {
   return CheckPlanOnHost(conn, p.plan, p.request, p.storage, &p.warnings);
 }
 
-TEST_CASE("import plan: names, formats and the XML from the descriptor") {
+TEST_CASE("import plan: names and the XML from the descriptor") {
   Planned p = Plan();
   REQUIRE(p.plan.domains.size() == 1);
   CHECK(p.plan.domains[0].name == "fakevm");
@@ -52,11 +52,9 @@ TEST_CASE("import plan: names, formats and the XML from the descriptor") {
 
   ImportRequest renamed;
   renamed.name = "web";
-  renamed.format = "raw";
   Planned r = Plan(renamed);
   CHECK(r.plan.domains[0].name == "web");
-  CHECK(r.plan.jobs[0].name == "web-disk1.raw");
-  CHECK(r.plan.jobs[0].format == "raw");
+  CHECK(r.plan.jobs[0].name == "web-disk1.qcow2");
 }
 
 TEST_CASE("import plan: checked against the host, changing nothing") {
