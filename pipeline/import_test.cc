@@ -275,7 +275,8 @@ TEST_CASE(
   CHECK_FALSE(NoJournal(f.dir.Join("journal")));
 }
 
-TEST_CASE("import (fake host): names taken, and --force replacing them") {
+TEST_CASE(
+    "import (fake host): a name taken stops the import, nothing changed") {
   Fixture f;
   auto first = f.Import();
   REQUIRE_OK(first);
