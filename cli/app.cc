@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "core/cancel.h"
 #include "core/io_faults.h"
-#include "virtdriver/libvirt_faults.h"
+#include "pipeline/fault_injection.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -81,9 +81,8 @@ int Main(int argc, char** argv) {
   } counts_at_exit;
   // ... and in libvirt calls: OVA2VIRT_LIBVIRT_FAULT=define, create:2:after.
   if (const char* spec = std::getenv("OVA2VIRT_LIBVIRT_FAULT"); spec && *spec) {
-    auto plan = ParseLibvirtFaultSpec(spec);
-    if (!plan.ok()) return context.Fail(plan.status());
-    ArmLibvirtFault(*plan);
+    Status armed = ArmLibvirtFaultSpec(spec);
+    if (!armed.ok()) return context.Fail(armed);
   }
 
   CLI::App app{

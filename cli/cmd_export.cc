@@ -13,7 +13,6 @@
 #include "cli/context.h"
 #include "cli/progress_bar.h"
 #include "pipeline/export.h"
-#include "virtdriver/connection.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -95,9 +94,7 @@ int RunExport(Context& context, ExportArgs& args) {
   request.policy.include_media = !args.no_media;
   std::unique_ptr<Progress> progress = context.MakeProgress();
   request.progress = progress.get();
-  auto conn = Connection::Open(context.ConnectUri());
-  if (!conn.ok()) return context.Fail(conn.status());
-  Result<ExportReport> report = ExportDomain(**conn, request);
+  Result<ExportReport> report = ExportDomain(context.ConnectUri(), request);
   if (!report.ok()) return context.Fail(report.status());
   if (context.common.json) {
     context.PrintJson(ReportJson(*report));

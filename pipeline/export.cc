@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include "convert/disk_open.h"
 #include "convert/vmdk_stream_writer.h"
@@ -439,6 +440,12 @@ std::string ExportPackageStem(std::string_view name) {
 Result<ExportReport> ExportDomain(Connection& conn,
                                   const ExportRequest& request) {
   return Exporter(conn, request).Run();
+}
+
+Result<ExportReport> ExportDomain(const std::string& uri,
+                                  const ExportRequest& request) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(uri));
+  return ExportDomain(*conn, request);
 }
 
 }  // namespace ova2virt

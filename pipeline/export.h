@@ -99,6 +99,10 @@ struct ExportReport {
 // certificate, kUnsupported for disks the policy cannot export.
 Result<ExportReport> ExportDomain(Connection& conn,
                                   const ExportRequest& request);
+// The same on a connection opened to `uri` ("" = libvirt's default); a
+// connection that cannot be opened is its error, as it is.
+Result<ExportReport> ExportDomain(const std::string& uri,
+                                  const ExportRequest& request);
 
 // The stem of the package's file names from the domain's name: what is not
 // a letter, digit, '.', '_', '+' or '-' becomes '_' ("my vm" -> "my_vm");

@@ -103,7 +103,7 @@ Status ConnectError(const std::string& uri) {
 
 }  // namespace
 
-Connection::Impl::~Impl() {
+LibvirtConnection::Impl::~Impl() {
   if (embedded_) {
     // Embedded domains belong to this process: stop them rather than leave
     // QEMU processes nobody manages.
@@ -120,28 +120,31 @@ Connection::Impl::~Impl() {
   virConnectClose(conn_);
 }
 
-Result<virt::PoolHandle> Connection::Impl::Pool(const std::string& name) {
+Result<virt::PoolHandle> LibvirtConnection::Impl::Pool(
+    const std::string& name) {
   virt::PoolHandle p(virStoragePoolLookupByName(conn_, name.c_str()));
   if (!p) return LastError("pool " + Quote(name));
   return p;
 }
 
-Result<virt::VolHandle> Connection::Impl::Vol(const std::string& pool,
-                                              const std::string& name) {
+Result<virt::VolHandle> LibvirtConnection::Impl::Vol(const std::string& pool,
+                                                     const std::string& name) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, Pool(pool));
   virt::VolHandle v(virStorageVolLookupByName(p.get(), name.c_str()));
   if (!v) return LastError("volume " + Quote(pool + "/" + name));
   return v;
 }
 
-Result<virt::DomainHandle> Connection::Impl::Domain(const std::string& name) {
+Result<virt::DomainHandle> LibvirtConnection::Impl::Domain(
+    const std::string& name) {
   virt::DomainHandle d(virDomainLookupByName(conn_, name.c_str()));
   if (!d) return LastError("domain " + Quote(name));
   return d;
 }
 
-Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Connection::~Connection() = default;
+LibvirtConnection::LibvirtConnection(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+LibvirtConnection::~LibvirtConnection() = default;
 
 namespace {
 
@@ -225,8 +228,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& uri) {
   if (virConnectSetKeepAlive(c, kKeepAliveInterval, kKeepAliveCount) < 0) {
     virResetLastError();
   }
-  return std::unique_ptr<Connection>(
-      new Connection(std::make_unique<Impl>(c, embedded)));
+  return std::unique_ptr<Connection>(new LibvirtConnection(
+      std::make_unique<LibvirtConnection::Impl>(c, embedded)));
 }
 
 bool EmbeddedQemuRunsAsRoot() {
@@ -246,11 +249,11 @@ Result<std::unique_ptr<Connection>> Connection::OpenEmbedded(
   std::string uri = "qemu:///embed?root=" + UriEscape(root.string());
   virConnectPtr c = virConnectOpen(uri.c_str());
   if (!c) return LastError("cannot open the embedded qemu driver");
-  return std::unique_ptr<Connection>(
-      new Connection(std::make_unique<Impl>(c, true)));
+  return std::unique_ptr<Connection>(new LibvirtConnection(
+      std::make_unique<LibvirtConnection::Impl>(c, true)));
 }
 
-std::string Connection::Uri() const {
+std::string LibvirtConnection::Uri() const {
   return TakeString(virConnectGetURI(impl_->conn()));
 }
 
@@ -268,23 +271,23 @@ bool IsLocalUri(std::string_view uri) {
   return host_start >= uri.size() || uri[host_start] == '/';
 }
 
-bool Connection::IsAlive() const {
+bool LibvirtConnection::IsAlive() const {
   int alive = virConnectIsAlive(impl_->conn());
   if (alive < 0) virResetLastError();
   return alive == 1;
 }
 
-bool Connection::IsLocal() const {
+bool LibvirtConnection::IsLocal() const {
   return impl_->embedded() || IsLocalUri(Uri());
 }
 
-bool Connection::HasStorageDriver() {
+bool LibvirtConnection::HasStorageDriver() {
   int n = virConnectNumOfStoragePools(impl_->conn());
   virResetLastError();
   return n >= 0;
 }
 
-Result<DomainCapabilities> Connection::Capabilities() {
+Result<DomainCapabilities> LibvirtConnection::Capabilities() {
   DomainCapabilities caps;
   std::string xml = TakeString(virConnectGetCapabilities(impl_->conn()));
   if (xml.empty()) return LastError("capabilities");
@@ -305,7 +308,7 @@ Result<DomainCapabilities> Connection::Capabilities() {
   return caps;
 }
 
-Result<bool> Connection::NetworkIsActive(const std::string& name) {
+Result<bool> LibvirtConnection::NetworkIsActive(const std::string& name) {
   virt::NetworkHandle n(virNetworkLookupByName(impl_->conn(), name.c_str()));
   if (!n) return LastError("network " + Quote(name));
   int active = virNetworkIsActive(n.get());
@@ -313,14 +316,14 @@ Result<bool> Connection::NetworkIsActive(const std::string& name) {
   return active == 1;
 }
 
-Result<std::optional<EmulatorIdentity>> Connection::Emulator(
+Result<std::optional<EmulatorIdentity>> LibvirtConnection::Emulator(
     const std::string& virt_type) {
   std::string xml = TakeString(virConnectGetCapabilities(impl_->conn()));
   if (xml.empty()) return LastError("capabilities");
   return ParseDacBaseLabel(xml, virt_type);
 }
 
-Result<bool> Connection::NetworkExists(const std::string& name) {
+Result<bool> LibvirtConnection::NetworkExists(const std::string& name) {
   virt::NetworkHandle n(virNetworkLookupByName(impl_->conn(), name.c_str()));
   if (n) return true;
   if (LastErrorCode() == VIR_ERR_NO_NETWORK) {
@@ -349,28 +352,28 @@ std::vector<std::string> TakeNames(T** items, int n, NameFn name,
 
 }  // namespace
 
-Result<std::vector<std::string>> Connection::ListNetworkNames() {
+Result<std::vector<std::string>> LibvirtConnection::ListNetworkNames() {
   virNetworkPtr* items = nullptr;
   int n = virConnectListAllNetworks(impl_->conn(), &items, 0);
   if (n < 0) return LastError("networks");
   return TakeNames(items, n, virNetworkGetName, virNetworkFree);
 }
 
-Result<std::vector<std::string>> Connection::ListPoolNames() {
+Result<std::vector<std::string>> LibvirtConnection::ListPoolNames() {
   virStoragePoolPtr* items = nullptr;
   int n = virConnectListAllStoragePools(impl_->conn(), &items, 0);
   if (n < 0) return LastError("pools");
   return TakeNames(items, n, virStoragePoolGetName, virStoragePoolFree);
 }
 
-Result<std::vector<std::string>> Connection::ListDomainNames() {
+Result<std::vector<std::string>> LibvirtConnection::ListDomainNames() {
   virDomainPtr* items = nullptr;
   int n = virConnectListAllDomains(impl_->conn(), &items, 0);
   if (n < 0) return LastError("domains");
   return TakeNames(items, n, virDomainGetName, virDomainFree);
 }
 
-Result<bool> Connection::BridgeExists(const std::string& name) {
+Result<bool> LibvirtConnection::BridgeExists(const std::string& name) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." ||
       name == "..") {
     return false;
@@ -393,7 +396,7 @@ Result<bool> Connection::BridgeExists(const std::string& name) {
 
 // --- storage
 
-Result<Pool> Connection::LookupPool(const std::string& name) {
+Result<Pool> LibvirtConnection::LookupPool(const std::string& name) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(name));
   Pool out;
   out.name = name;
@@ -421,9 +424,9 @@ Result<Pool> Connection::LookupPool(const std::string& name) {
   return out;
 }
 
-Result<Pool> Connection::CreateDirPool(const std::string& name,
-                                       const std::string& path,
-                                       bool autostart) {
+Result<Pool> LibvirtConnection::CreateDirPool(const std::string& name,
+                                              const std::string& path,
+                                              bool autostart) {
   XmlWriter w = XmlWriter::Fragment();
   w.Open("pool").Attr("type", "dir").Leaf("name", name);
   w.Open("target").Leaf("path", path).Close();
@@ -443,7 +446,7 @@ Result<Pool> Connection::CreateDirPool(const std::string& name,
   return LookupPool(name);
 }
 
-Status Connection::DestroyPool(const std::string& name) {
+Status LibvirtConnection::DestroyPool(const std::string& name) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(name));
   if (virStoragePoolIsActive(p.get()) == 1 &&
       virStoragePoolDestroy(p.get()) < 0) {
@@ -456,8 +459,8 @@ Status Connection::DestroyPool(const std::string& name) {
   return OkStatus();
 }
 
-Result<bool> Connection::VolumeExists(const std::string& pool,
-                                      const std::string& name) {
+Result<bool> LibvirtConnection::VolumeExists(const std::string& pool,
+                                             const std::string& name) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
   virt::VolHandle v(virStorageVolLookupByName(p.get(), name.c_str()));
   if (v) return true;
@@ -468,8 +471,8 @@ Result<bool> Connection::VolumeExists(const std::string& pool,
   return LastError("volume " + Quote(pool + "/" + name));
 }
 
-Result<Volume> Connection::LookupVolume(const std::string& pool,
-                                        const std::string& name) {
+Result<Volume> LibvirtConnection::LookupVolume(const std::string& pool,
+                                               const std::string& name) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   std::string where = "volume " + Quote(pool + "/" + name);
   Volume out;
@@ -488,7 +491,7 @@ Result<Volume> Connection::LookupVolume(const std::string& pool,
   return out;
 }
 
-Result<Volume> Connection::LookupVolumeByPath(const std::string& path) {
+Result<Volume> LibvirtConnection::LookupVolumeByPath(const std::string& path) {
   virt::VolHandle v(virStorageVolLookupByPath(impl_->conn(), path.c_str()));
   if (!v) return LastError("no volume at " + Quote(path));
   virt::PoolHandle p(virStoragePoolLookupByVolume(v.get()));
@@ -498,10 +501,10 @@ Result<Volume> Connection::LookupVolumeByPath(const std::string& path) {
   return LookupVolume(pool ? pool : "", name ? name : "");
 }
 
-Result<Volume> Connection::CreateVolume(const std::string& pool,
-                                        const std::string& name,
-                                        uint64_t capacity,
-                                        const std::string& format) {
+Result<Volume> LibvirtConnection::CreateVolume(const std::string& pool,
+                                               const std::string& name,
+                                               uint64_t capacity,
+                                               const std::string& format) {
   if (format != "raw" && format != "qcow2") {
     return UsageError("volume format " + Quote(format) +
                       " is not raw or qcow2");
@@ -541,8 +544,8 @@ Result<Volume> Connection::CreateVolume(const std::string& pool,
   return out;
 }
 
-Status Connection::DeleteVolume(const std::string& pool,
-                                const std::string& name) {
+Status LibvirtConnection::DeleteVolume(const std::string& pool,
+                                       const std::string& name) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   std::string where = "volume " + Quote(pool + "/" + name);
   RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kDelete, false, where));
@@ -550,7 +553,7 @@ Status Connection::DeleteVolume(const std::string& pool,
   return InjectedLibvirtFault(LibvirtStep::kDelete, true, where);
 }
 
-Status Connection::RefreshPool(const std::string& pool) {
+Status LibvirtConnection::RefreshPool(const std::string& pool) {
   ASSIGN_OR_RETURN(virt::PoolHandle p, impl_->Pool(pool));
   std::string where = "pool " + Quote(pool);
   RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kRefresh, false, where));
@@ -570,7 +573,7 @@ Status Connection::RefreshPool(const std::string& pool) {
   return InjectedLibvirtFault(LibvirtStep::kRefresh, true, where);
 }
 
-Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(
+Result<std::unique_ptr<BlockSink>> LibvirtConnection::OpenUpload(
     const std::string& pool, const std::string& name, UploadHoles holes) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   return MakeUploadSink(impl_->conn(), std::move(v),
@@ -578,7 +581,7 @@ Result<std::unique_ptr<BlockSink>> Connection::OpenUpload(
                         holes == UploadHoles::kSparse);
 }
 
-Result<std::unique_ptr<RandomAccessSource>> Connection::OpenDownload(
+Result<std::unique_ptr<RandomAccessSource>> LibvirtConnection::OpenDownload(
     const std::string& pool, const std::string& name) {
   ASSIGN_OR_RETURN(virt::VolHandle v, impl_->Vol(pool, name));
   return MakeDownloadSource(impl_->conn(), std::move(v),

@@ -78,9 +78,15 @@ bool IsLocalUri(std::string_view uri);
 // default user (libvirt-qemu) and must be able to reach its files.
 bool EmbeddedQemuRunsAsRoot();
 
+// The calls the use cases (pipeline/) make on a libvirt host, as an
+// interface (LevelDB's Env, ninja's DiskInterface): LibvirtConnection
+// (connection_impl.h, internal to virtdriver) is the real one, made by
+// Open() and OpenEmbedded(); unit tests substitute an in-memory fake that
+// records each call (pipeline/fake_connection.h). The promises below hold
+// for every implementation.
 class Connection {
  public:
-  ~Connection();
+  virtual ~Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -101,55 +107,61 @@ class Connection {
   static Result<std::unique_ptr<Connection>> OpenEmbedded(
       const std::string& root_dir);
 
-  std::string Uri() const;
+  virtual std::string Uri() const = 0;
   // False once the connection is lost (the host stopped answering its
   // keepalive probes, or closed it).
-  bool IsAlive() const;
+  virtual bool IsAlive() const = 0;
   // True when the connection reaches this host (no remote transport).
-  bool IsLocal() const;
+  virtual bool IsLocal() const = 0;
   // True when the driver offers storage pools (the embedded one does not).
-  bool HasStorageDriver();
-  Result<DomainCapabilities> Capabilities();
+  virtual bool HasStorageDriver() = 0;
+  virtual Result<DomainCapabilities> Capabilities() = 0;
 
-  Result<bool> NetworkExists(const std::string& name);
+  virtual Result<bool> NetworkExists(const std::string& name) = 0;
   // Whether the network is running; kNotFound when there is none.
-  Result<bool> NetworkIsActive(const std::string& name);
+  virtual Result<bool> NetworkIsActive(const std::string& name) = 0;
   // The user and group the driver runs QEMU as for domain type `virt_type`
   // (capabilities: the DAC base label); nullopt when the driver reports
   // none (test:///).
-  Result<std::optional<EmulatorIdentity>> Emulator(
-      const std::string& virt_type);
+  virtual Result<std::optional<EmulatorIdentity>> Emulator(
+      const std::string& virt_type) = 0;
   // Names, sorted, for completion and listings: every network, pool, or
   // domain (active or not).
-  Result<std::vector<std::string>> ListNetworkNames();
-  Result<std::vector<std::string>> ListPoolNames();
-  Result<std::vector<std::string>> ListDomainNames();
+  virtual Result<std::vector<std::string>> ListNetworkNames() = 0;
+  virtual Result<std::vector<std::string>> ListPoolNames() = 0;
+  virtual Result<std::vector<std::string>> ListDomainNames() = 0;
   // Host bridges are not always libvirt objects: on a local connection
   // this checks /sys/class/net/NAME/bridge, remotely libvirt's interfaces.
-  Result<bool> BridgeExists(const std::string& name);
+  virtual Result<bool> BridgeExists(const std::string& name) = 0;
 
   // --- storage
-  Result<Pool> LookupPool(const std::string& name);
+  virtual Result<Pool> LookupPool(const std::string& name) = 0;
   // Defines, builds (makes the directory) and starts a directory pool;
   // with `autostart`, libvirt starts it with the daemon too (as
   // virt-install makes `default`). On failure the definition is removed.
-  Result<Pool> CreateDirPool(const std::string& name, const std::string& path,
-                             bool autostart = false);
-  Status DestroyPool(const std::string& name);  // stop and undefine
-  Result<bool> VolumeExists(const std::string& pool, const std::string& name);
-  Result<Volume> LookupVolume(const std::string& pool, const std::string& name);
+  virtual Result<Pool> CreateDirPool(const std::string& name,
+                                     const std::string& path,
+                                     bool autostart = false) = 0;
+  virtual Status DestroyPool(const std::string& name) = 0;  // stop and undefine
+  virtual Result<bool> VolumeExists(const std::string& pool,
+                                    const std::string& name) = 0;
+  virtual Result<Volume> LookupVolume(const std::string& pool,
+                                      const std::string& name) = 0;
   // The volume whose target is `path` (a disk path from domain XML), so
   // that export can stream it from a remote host; kNotFound when no pool
   // holds it.
-  Result<Volume> LookupVolumeByPath(const std::string& path);
+  virtual Result<Volume> LookupVolumeByPath(const std::string& path) = 0;
   // Creates a volume, mode 0600. "raw": a sparse file of `capacity` bytes.
   // "qcow2": an empty file meant to receive a whole qcow2 image by upload
   // or in-place write (libvirt learns format and size from the image on
   // the refresh after the upload). kExists if the name is taken.
-  Result<Volume> CreateVolume(const std::string& pool, const std::string& name,
-                              uint64_t capacity, const std::string& format);
-  Status DeleteVolume(const std::string& pool, const std::string& name);
-  Status RefreshPool(const std::string& pool);
+  virtual Result<Volume> CreateVolume(const std::string& pool,
+                                      const std::string& name,
+                                      uint64_t capacity,
+                                      const std::string& format) = 0;
+  virtual Status DeleteVolume(const std::string& pool,
+                              const std::string& name) = 0;
+  virtual Status RefreshPool(const std::string& pool) = 0;
   // A BlockSink writing into the volume through virStorageVolUpload
   // streams. Sequential writes stream; a gap is sent as a hole (sparse
   // streams) or zeros; a write behind the stream position finishes the
@@ -159,43 +171,43 @@ class Connection {
   // (falling back to zeros on a daemon without it); kZeros always sends
   // zeros. SetSize() can extend the volume, not shrink it.
   enum class UploadHoles { kSparse, kZeros };
-  Result<std::unique_ptr<BlockSink>> OpenUpload(
+  virtual Result<std::unique_ptr<BlockSink>> OpenUpload(
       const std::string& pool, const std::string& name,
-      UploadHoles holes = UploadHoles::kSparse);
+      UploadHoles holes = UploadHoles::kSparse) = 0;
   // A RandomAccessSource over a volume through virStorageVolDownload (for
   // export from a remote host); sequential reads stream, a seek starts a
   // new download at that offset.
-  Result<std::unique_ptr<RandomAccessSource>> OpenDownload(
-      const std::string& pool, const std::string& name);
+  virtual Result<std::unique_ptr<RandomAccessSource>> OpenDownload(
+      const std::string& pool, const std::string& name) = 0;
 
   // --- domains
-  Result<bool> DomainExists(const std::string& name);
+  virtual Result<bool> DomainExists(const std::string& name) = 0;
   // Defines (persistently) with VIR_DOMAIN_DEFINE_VALIDATE where the driver
   // supports it. Returns the domain's name.
-  Result<std::string> DefineDomain(const std::string& xml);
+  virtual Result<std::string> DefineDomain(const std::string& xml) = 0;
   // Starts a defined domain; `paused`: with its CPUs stopped until
   // ResumeDomain() (so a console can be attached before it prints).
-  Status StartDomain(const std::string& name, bool paused = false);
-  Status ResumeDomain(const std::string& name);
-  Status DestroyDomain(const std::string& name);  // ok if not running
+  virtual Status StartDomain(const std::string& name, bool paused = false) = 0;
+  virtual Status ResumeDomain(const std::string& name) = 0;
+  virtual Status DestroyDomain(
+      const std::string& name) = 0;  // ok if not running
   // Undefines, with its NVRAM and managed save; ok if already gone.
-  Status UndefineDomain(const std::string& name);
-  Result<DomainState> GetDomainState(const std::string& name);
+  virtual Status UndefineDomain(const std::string& name) = 0;
+  virtual Result<DomainState> GetDomainState(const std::string& name) = 0;
   // The domain XML (inactive with `inactive`), as libvirt completed it.
-  Result<std::string> GetDomainXml(const std::string& name, bool inactive);
+  virtual Result<std::string> GetDomainXml(const std::string& name,
+                                           bool inactive) = 0;
   // Polls until the domain is shut off (or, transient, gone). kFailed
   // naming its state after `timeout`; kCancelled when interrupted.
-  Status WaitForShutoff(const std::string& name,
-                        std::chrono::milliseconds timeout);
+  virtual Status WaitForShutoff(const std::string& name,
+                                std::chrono::milliseconds timeout) = 0;
 
   // The first serial console of a running domain, both ways (console.h).
-  Result<std::unique_ptr<Console>> OpenConsole(const std::string& domain);
+  virtual Result<std::unique_ptr<Console>> OpenConsole(
+      const std::string& domain) = 0;
 
-  class Impl;
-
- private:
-  explicit Connection(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  Connection() = default;
 };
 
 }  // namespace ova2virt

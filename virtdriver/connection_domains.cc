@@ -68,7 +68,7 @@ std::string_view ToString(DomainState s) {
 
 // --- domains
 
-Result<bool> Connection::DomainExists(const std::string& name) {
+Result<bool> LibvirtConnection::DomainExists(const std::string& name) {
   virt::DomainHandle d(virDomainLookupByName(impl_->conn(), name.c_str()));
   if (d) return true;
   if (LastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -78,7 +78,7 @@ Result<bool> Connection::DomainExists(const std::string& name) {
   return LastError("domain " + Quote(name));
 }
 
-Result<std::string> Connection::DefineDomain(const std::string& xml) {
+Result<std::string> LibvirtConnection::DefineDomain(const std::string& xml) {
   RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kDefine, false,
                                        "cannot define the domain"));
   virt::DomainHandle d(virDomainDefineXMLFlags(impl_->conn(), xml.c_str(),
@@ -95,7 +95,7 @@ Result<std::string> Connection::DefineDomain(const std::string& xml) {
   return std::string(name ? name : "");
 }
 
-Status Connection::StartDomain(const std::string& name, bool paused) {
+Status LibvirtConnection::StartDomain(const std::string& name, bool paused) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
   std::string where = "cannot start domain " + Quote(name);
   RETURN_IF_ERROR(InjectedLibvirtFault(LibvirtStep::kStart, false, where));
@@ -104,7 +104,7 @@ Status Connection::StartDomain(const std::string& name, bool paused) {
   return InjectedLibvirtFault(LibvirtStep::kStart, true, where);
 }
 
-Status Connection::ResumeDomain(const std::string& name) {
+Status LibvirtConnection::ResumeDomain(const std::string& name) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
   if (virDomainResume(d.get()) < 0) {
     return LastError("cannot resume domain " + Quote(name));
@@ -112,7 +112,7 @@ Status Connection::ResumeDomain(const std::string& name) {
   return OkStatus();
 }
 
-Status Connection::DestroyDomain(const std::string& name) {
+Status LibvirtConnection::DestroyDomain(const std::string& name) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
   if (virDomainIsActive(d.get()) != 1) return OkStatus();
   if (virDomainDestroy(d.get()) < 0) {
@@ -121,7 +121,7 @@ Status Connection::DestroyDomain(const std::string& name) {
   return OkStatus();
 }
 
-Status Connection::UndefineDomain(const std::string& name) {
+Status LibvirtConnection::UndefineDomain(const std::string& name) {
   virt::DomainHandle d(virDomainLookupByName(impl_->conn(), name.c_str()));
   if (!d) {
     if (IsMissing(LastErrorCode())) {
@@ -149,7 +149,7 @@ Status Connection::UndefineDomain(const std::string& name) {
   return InjectedLibvirtFault(LibvirtStep::kUndefine, true, where);
 }
 
-Result<DomainState> Connection::GetDomainState(const std::string& name) {
+Result<DomainState> LibvirtConnection::GetDomainState(const std::string& name) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
   int state = 0, reason = 0;
   if (virDomainGetState(d.get(), &state, &reason, 0) < 0) {
@@ -158,8 +158,8 @@ Result<DomainState> Connection::GetDomainState(const std::string& name) {
   return MapState(state);
 }
 
-Result<std::string> Connection::GetDomainXml(const std::string& name,
-                                             bool inactive) {
+Result<std::string> LibvirtConnection::GetDomainXml(const std::string& name,
+                                                    bool inactive) {
   ASSIGN_OR_RETURN(virt::DomainHandle d, impl_->Domain(name));
   std::string xml = TakeString(
       virDomainGetXMLDesc(d.get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
@@ -167,8 +167,8 @@ Result<std::string> Connection::GetDomainXml(const std::string& name,
   return xml;
 }
 
-Status Connection::WaitForShutoff(const std::string& name,
-                                  std::chrono::milliseconds timeout) {
+Status LibvirtConnection::WaitForShutoff(const std::string& name,
+                                         std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     Result<DomainState> s = GetDomainState(name);

@@ -56,7 +56,7 @@ class StreamConsole : public Console {
 
 }  // namespace
 
-Result<std::unique_ptr<Console>> Connection::OpenConsole(
+Result<std::unique_ptr<Console>> LibvirtConnection::OpenConsole(
     const std::string& domain) {
   virConnectPtr c = impl_->conn();
   virt::DomainHandle d(virDomainLookupByName(c, domain.c_str()));
