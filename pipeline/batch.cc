@@ -101,18 +101,20 @@ double SteadySeconds() {
 
 // One run of the plan: the shared state of the workers.
 //
-// Workers are detached threads that share the Runner, and Run() does not
-// join them: it waits until they are done or until it gives up on the
-// items still in flight (Abandon). That is a libvirt client limitation:
-// when keepalive closes a connection that several threads are calling on,
-// libvirt 9.0 wakes only one of the waiting calls; the others stay blocked
-// until the host answers again (a libvirtd frozen by SIGSTOP: one item
-// fails after ~20 s, the others wait for as long as the host is frozen).
-// Nothing in the client can wake them, so the batch stops waiting instead:
-// the item is failed, its thread left behind (it touches only the Runner
-// and the executor from then on), and the caller ends the process without
-// joining it. An abandoned import's journal stays on disk and the next
-// contact with the host cleans it up, as after a crash.
+// Workers are threads that share the Runner. Run() waits until they are
+// done or until it gives up on the items still in flight (Abandon); it then
+// joins every worker but the abandoned ones, which it detaches. That is a
+// libvirt client limitation: when keepalive closes a connection that several
+// threads are calling on, libvirt 9.0 wakes only one of the waiting calls; the
+// others stay blocked until the host answers again (a libvirtd frozen by
+// SIGSTOP: one item fails after ~20 s, the others wait for as long as the host
+// is frozen). Nothing in the client can wake them, so the batch stops waiting
+// instead: the item is failed, its thread left behind (it touches only the
+// Runner and the executor from then on), and the caller ends the process
+// without joining it. The others are joined, so that no thread is still exiting
+// (OpenSSL's per-thread state being freed) when the process ends. An abandoned
+// import's journal stays on disk and the next contact with the host cleans it
+// up, as after a crash.
 class Runner : public std::enable_shared_from_this<Runner> {
  public:
   Runner(const BatchPlan& plan, BatchState& state, BatchExecutor& executor,
@@ -151,6 +153,19 @@ class Runner : public std::enable_shared_from_this<Runner> {
     const size_t workers = std::min<size_t>(jobs, plan_.items.size());
     for (size_t i = 0; i < workers; ++i) Spawn();
     WaitForWorkers(lock);
+    // Workers not abandoned have returned or are about to (nothing is
+    // left for them to take).
+    std::vector<std::thread> threads = std::move(threads_);
+    std::vector<bool> abandoned_workers = worker_abandoned_;
+    lock.unlock();
+    for (size_t w = 0; w < threads.size(); ++w) {
+      if (abandoned_workers[w]) {
+        threads[w].detach();
+      } else {
+        threads[w].join();
+      }
+    }
+    lock.lock();
     Summarize(clock_.Seconds() - start);
     return std::move(report_);
   }
@@ -171,7 +186,8 @@ class Runner : public std::enable_shared_from_this<Runner> {
 
   // An item being worked on, for Abandon.
   struct Running {
-    double start = 0;  // clock_
+    size_t worker = 0;  // threads_ index
+    double start = 0;   // clock_
     std::string reason;
     std::optional<SourceIdentity> source;  // set once it is executing
     std::string settings;
@@ -180,7 +196,9 @@ class Runner : public std::enable_shared_from_this<Runner> {
   // A worker more (called with mu_ held).
   void Spawn() {
     ++live_;
-    std::thread([self = shared_from_this()] { self->Work(); }).detach();
+    const size_t w = threads_.size();
+    worker_abandoned_.push_back(false);
+    threads_.emplace_back([self = shared_from_this(), w] { self->Work(w); });
   }
 
   // Waits until every worker is done, giving up on items still in flight
@@ -261,6 +279,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
         stop_ = true;
       }
     }
+    worker_abandoned_[run.worker] = true;
     running_[i].reset();
     abandoned_[i] = true;
     ++abandoned_count_;
@@ -341,7 +360,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
 
   // Takes items until none is left, the user interrupts, or the state
   // cannot be saved; or until its item is abandoned.
-  void Work() {
+  void Work(size_t worker) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       std::optional<size_t> taken = Take(lock);
@@ -357,7 +376,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
         continue;
       }
       ++host.running;
-      running_[i] = Running{clock_.Seconds(), "", std::nullopt, ""};
+      running_[i] = Running{worker, clock_.Seconds(), "", std::nullopt, ""};
       host.connecting = true;
       lock.unlock();
       Status reached = executor_.Connect(host.connect);
@@ -569,7 +588,9 @@ class Runner : public std::enable_shared_from_this<Runner> {
   std::map<std::string, size_t> host_of_;  // connect -> hosts_ index
   size_t queued_ = 0;                      // items not taken yet
   bool stop_ = false;
-  size_t live_ = 0;  // workers running and not abandoned
+  size_t live_ = 0;                     // workers running and not abandoned
+  std::vector<std::thread> threads_;    // every worker, by index
+  std::vector<bool> worker_abandoned_;  // by threads_ index
   std::vector<std::optional<Running>> running_;  // by item index
   std::vector<bool> abandoned_;                  // by item index
   size_t abandoned_count_ = 0;
