@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -201,6 +202,7 @@ nlohmann::json ReportJson(const BatchPlan& plan, const BatchReport& report,
                     {"would_skip", s.would_skip},
                     {"seconds", s.seconds},
                     {"interrupted", s.interrupted},
+                    {"abandoned", s.abandoned},
                     {"ok", s.ok}};
   doc["hosts"] = nlohmann::json::array();
   for (const HostSummary& h : report.hosts) {
@@ -356,6 +358,15 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
   // Out now: the report must reach its file even if the process is ended
   // before exit() flushes (a second signal, libvirt threads at exit).
   std::fflush(stdout);
+  if (report.summary.abandoned > 0) {
+    // Some items' threads are still blocked in libvirt calls that will not
+    // return while their host is frozen (pipeline/batch.cc says why): end
+    // the process without joining them or closing their connections (which
+    // would block too). The state file is saved; their imports' journals
+    // stay for the next run's cleanup, as after a crash.
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   // 0 only when every item is done or skipped; the items' own codes are in
   // the report (docs/batch.md).
   return report.summary.ok ? 0 : 1;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -93,8 +94,29 @@ class SystemClockImpl : public Clock {
   }
 };
 
+double SteadySeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // One run of the plan: the shared state of the workers.
-class Runner {
+//
+// Workers are threads that share the Runner. Run() waits until they are
+// done or until it gives up on the items still in flight (Abandon); it then
+// joins every worker but the abandoned ones, which it detaches. That is a
+// libvirt client limitation: when keepalive closes a connection that several
+// threads are calling on, libvirt 9.0 wakes only one of the waiting calls; the
+// others stay blocked until the host answers again (a libvirtd frozen by
+// SIGSTOP: one item fails after ~20 s, the others wait for as long as the host
+// is frozen). Nothing in the client can wake them, so the batch stops waiting
+// instead: the item is failed, its thread left behind (it touches only the
+// Runner and the executor from then on), and the caller ends the process
+// without joining it. The others are joined, so that no thread is still exiting
+// (OpenSSL's per-thread state being freed) when the process ends. An abandoned
+// import's journal stays on disk and the next contact with the host cleans it
+// up, as after a crash.
+class Runner : public std::enable_shared_from_this<Runner> {
  public:
   Runner(const BatchPlan& plan, BatchState& state, BatchExecutor& executor,
          const BatchOptions& options, BatchObserver* observer)
@@ -105,6 +127,8 @@ class Runner {
         clock_(options.clock != nullptr ? *options.clock : SystemClock()),
         observer_(observer != nullptr ? *observer : no_observer_) {
     report_.items.resize(plan.items.size());
+    running_.resize(plan.items.size());
+    abandoned_.resize(plan.items.size());
   }
 
   BatchReport Run() {
@@ -126,17 +150,23 @@ class Runner {
       hosts_[it->second].queue.push_back(i);
     }
     queued_ = plan_.items.size();
-    size_t workers = std::min<size_t>(jobs, plan_.items.size());
-    if (workers <= 1) {
-      Work();
-    } else {
-      std::vector<std::thread> threads;
-      threads.reserve(workers);
-      for (size_t i = 0; i < workers; ++i) {
-        threads.emplace_back([this] { Work(); });
+    std::unique_lock<std::mutex> lock(mu_);
+    const size_t workers = std::min<size_t>(jobs, plan_.items.size());
+    for (size_t i = 0; i < workers; ++i) Spawn();
+    WaitForWorkers(lock);
+    // Workers not abandoned have returned or are about to (nothing is
+    // left for them to take).
+    std::vector<std::thread> threads = std::move(threads_);
+    std::vector<bool> abandoned_workers = worker_abandoned_;
+    lock.unlock();
+    for (size_t w = 0; w < threads.size(); ++w) {
+      if (abandoned_workers[w]) {
+        threads[w].detach();
+      } else {
+        threads[w].join();
       }
-      for (std::thread& t : threads) t.join();
     }
+    lock.lock();
     Summarize(clock_.Seconds() - start);
     return std::move(report_);
   }
@@ -151,8 +181,113 @@ class Runner {
     size_t peak = 0;
     bool connecting = false;  // an item is in Connect(): the others wait
     Status down;              // not ok: the host did not answer
+    double lost_since = -1;   // SteadySeconds() its connection was lost
     double first_start = -1, last_end = 0;
   };
+
+  // An item being worked on, for Abandon.
+  struct Running {
+    size_t worker = 0;  // threads_ index
+    double start = 0;   // clock_
+    std::string reason;
+    std::optional<SourceIdentity> source;  // set once it is executing
+    std::string settings;
+  };
+
+  // A worker more (called with mu_ held).
+  void Spawn() {
+    ++live_;
+    const size_t w = threads_.size();
+    worker_abandoned_.push_back(false);
+    threads_.emplace_back([self = shared_from_this(), w] { self->Work(w); });
+  }
+
+  // Waits until every worker is done, giving up on items still in flight
+  // `cancel_grace` seconds after an interruption, or `lost_host_grace`
+  // seconds after their host's connection was lost (see the class
+  // comment). Abandoned workers are replaced while items are queued.
+  void WaitForWorkers(std::unique_lock<std::mutex>& lock) {
+    double cancel_seen = -1;
+    while (live_ > 0) {
+      const double now = SteadySeconds();
+      if (CancelRequested()) {
+        if (cancel_seen < 0) cancel_seen = now;
+        if (now - cancel_seen >= options_.cancel_grace) {
+          for (size_t i = 0; i < running_.size(); ++i) {
+            if (!running_[i]) continue;
+            Abandon(i, CancelledError("interrupted: still waiting on " +
+                                      HostName(plan_.items[i].connect) + " " +
+                                      std::to_string(static_cast<int>(
+                                          options_.cancel_grace)) +
+                                      " s after the interruption; given up"));
+          }
+          return;
+        }
+      }
+      for (size_t i = 0; i < running_.size(); ++i) {
+        Host& host = HostOf(i);
+        if (!running_[i] || host.lost_since < 0 ||
+            now - host.lost_since < options_.lost_host_grace) {
+          continue;
+        }
+        Abandon(i,
+                FailedError(
+                    "libvirt: connection to " + HostName(host.connect) +
+                    " lost; given up after waiting " +
+                    std::to_string(static_cast<int>(options_.lost_host_grace)) +
+                    " s more for the host to answer"));
+        if (queued_ > 0 && !stop_ && !CancelRequested()) Spawn();
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+
+  static std::string HostName(const std::string& connect) {
+    return connect.empty() ? "the default host" : "'" + connect + "'";
+  }
+
+  // Fails item `i`, whose worker is blocked, without waiting for it: its
+  // state record says it failed when it had started executing (a re-run
+  // retries it), and is left as it was before that.
+  void Abandon(size_t i, Status why) {
+    Running& run = *running_[i];
+    Host& host = HostOf(i);
+    --host.running;
+    --live_;
+    host.last_end = clock_.Seconds();
+    ItemResult r;
+    r.status = ItemStatus::kFailed;
+    r.reason = run.reason;
+    r.seconds = clock_.Seconds() - run.start;
+    r.error = std::move(why);
+    if (run.source && !options_.dry_run) {
+      const BatchItem& item = plan_.items[i];
+      StateRecord rec;
+      rec.kind = item.kind;
+      rec.input = item.kind == BatchItemKind::kExport
+                      ? item.export_request.domain
+                      : item.import.input;
+      rec.connect = item.connect;
+      rec.source = *run.source;
+      rec.settings = run.settings;
+      rec.finished = clock_.UnixTime();
+      rec.seconds = r.seconds;
+      rec.error = r.error.message();
+      state_.items[item.key] = std::move(rec);
+      Status saved = observer_.SaveState(state_);
+      if (!saved.ok() && report_.state_error.ok()) {
+        report_.state_error = saved;
+        stop_ = true;
+      }
+    }
+    worker_abandoned_[run.worker] = true;
+    running_[i].reset();
+    abandoned_[i] = true;
+    ++abandoned_count_;
+    report_.items[i] = std::move(r);
+    observer_.ItemFinished(i, plan_.items[i], report_.items[i]);
+    cv_.notify_all();
+  }
 
   // The next item to take (and its host), waiting while every host with
   // items left is at its limit; nullopt when nothing is left or the run
@@ -225,12 +360,16 @@ class Runner {
   }
 
   // Takes items until none is left, the user interrupts, or the state
-  // cannot be saved.
-  void Work() {
+  // cannot be saved; or until its item is abandoned.
+  void Work(size_t worker) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       std::optional<size_t> taken = Take(lock);
-      if (!taken) return;
+      if (!taken) {
+        --live_;
+        cv_.notify_all();
+        return;
+      }
       const size_t i = *taken;
       Host& host = HostOf(i);
       if (!host.down.ok()) {
@@ -238,13 +377,16 @@ class Runner {
         continue;
       }
       ++host.running;
+      running_[i] = Running{worker, clock_.Seconds(), "", std::nullopt, ""};
       host.connecting = true;
       lock.unlock();
       Status reached = executor_.Connect(host.connect);
       lock.lock();
       host.connecting = false;
+      if (abandoned_[i]) return;
       if (!reached.ok()) {
         host.down = reached;
+        running_[i].reset();
         --host.running;
         Unreachable(i, reached);
         cv_.notify_all();
@@ -253,11 +395,29 @@ class Runner {
       host.peak = std::max<size_t>(host.peak, host.running);
       if (host.first_start < 0) host.first_start = clock_.Seconds();
       observer_.ItemStarted(i, plan_.items[i]);
+      running_[i]->start = clock_.Seconds();
       cv_.notify_all();  // the host's other items may go now
       lock.unlock();
       std::optional<StateRecord> record;
-      ItemResult result = RunItem(plan_.items[i], &record);
+      ItemResult result = RunItem(i, BatchItem(plan_.items[i]), &record);
       lock.lock();
+      if (abandoned_[i]) return;  // failed already; see the class comment
+      if (result.status == ItemStatus::kFailed && host.down.ok()) {
+        // A lost connection (keepalive gave up on a frozen host, or the
+        // host went away): its other items in flight are given up after
+        // a grace period, its queued ones fail at once.
+        lock.unlock();
+        const bool lost = executor_.Lost(host.connect);
+        lock.lock();
+        if (abandoned_[i]) return;
+        if (lost && host.down.ok()) {
+          host.down =
+              FailedError("libvirt: connection to " + HostName(host.connect) +
+                          " lost: " + result.error.message());
+          host.lost_since = SteadySeconds();
+        }
+      }
+      running_[i].reset();
       --host.running;
       host.last_end = clock_.Seconds();
       Finished(i, std::move(result), std::move(record));
@@ -273,8 +433,10 @@ class Runner {
   }
 
   // Decides and, unless the item is done, runs it. `record` receives the
-  // item's new state record when it really ran.
-  ItemResult RunItem(const BatchItem& item, std::optional<StateRecord>* out) {
+  // item's new state record when it really ran. `item` is a copy: an
+  // abandoned worker may outlive the plan.
+  ItemResult RunItem(size_t i, const BatchItem item,
+                     std::optional<StateRecord>* out) {
     ItemResult r;
     const double start = clock_.Seconds();
     auto finish = [&](ItemStatus status) {
@@ -308,7 +470,15 @@ class Runner {
       why = "target changed";
     }
     r.reason = *why;
-    if (CancelRequested()) return finish(ItemStatus::kNotStarted);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (CancelRequested()) return finish(ItemStatus::kNotStarted);
+      if (running_[i]) {
+        running_[i]->reason = r.reason;
+        running_[i]->source = *source;
+        running_[i]->settings = settings;
+      }
+    }
     ExecuteOptions exec;
     exec.dry_run = options_.dry_run;
     exec.jobs = std::max(options_.jobs, 1);
@@ -369,6 +539,7 @@ class Runner {
     }
     s.seconds = seconds;
     s.interrupted = CancelRequested();
+    s.abandoned = abandoned_count_;
     for (const Host& h : hosts_) {
       HostSummary hs;
       hs.connect = h.connect;
@@ -418,6 +589,12 @@ class Runner {
   std::map<std::string, size_t> host_of_;  // connect -> hosts_ index
   size_t queued_ = 0;                      // items not taken yet
   bool stop_ = false;
+  size_t live_ = 0;                     // workers running and not abandoned
+  std::vector<std::thread> threads_;    // every worker, by index
+  std::vector<bool> worker_abandoned_;  // by threads_ index
+  std::vector<std::optional<Running>> running_;  // by item index
+  std::vector<bool> abandoned_;                  // by item index
+  size_t abandoned_count_ = 0;
   BatchReport report_;
 };
 
@@ -488,7 +665,8 @@ std::optional<std::string> ReasonToRun(const StateRecord* record,
 BatchReport RunBatch(const BatchPlan& plan, BatchState& state,
                      BatchExecutor& executor, const BatchOptions& options,
                      BatchObserver* observer) {
-  return Runner(plan, state, executor, options, observer).Run();
+  return std::make_shared<Runner>(plan, state, executor, options, observer)
+      ->Run();
 }
 
 }  // namespace ova2virt

@@ -174,6 +174,10 @@ class BatchExecutor {
   // with reason "target unreachable" without being tried. Called before
   // every item, never twice at once for one host.
   virtual Status Connect(const std::string& /*connect*/) { return OkStatus(); }
+  // True when the connection the items of `connect` share was lost (closed
+  // by keepalive, or by the host). Asked after an item of that host failed:
+  // the host is then judged dead (see RunBatch).
+  virtual bool Lost(const std::string& /*connect*/) { return false; }
 };
 
 // Seconds for durations and the wall clock for the state, injectable so
@@ -223,6 +227,10 @@ struct BatchSummary {
   size_t would_run = 0, would_skip = 0;  // dry runs
   double seconds = 0;
   bool interrupted = false;
+  // Items failed while their worker was still blocked in a libvirt call
+  // (RunBatch): those threads still run, so the caller must end the
+  // process without waiting for them (or destroying what they use).
+  size_t abandoned = 0;
   // True when every item is done or skipped (would run or skip, on a dry
   // run) and the state was saved: the command's exit status 0.
   bool ok = false;
@@ -255,6 +263,11 @@ struct BatchOptions {
   int jobs_per_host = 0;
   bool dry_run = false;
   Clock* clock = nullptr;  // nullptr: SystemClock()
+  // Seconds, after an interruption, that running items have to roll back
+  // before they are given up (abandoned), and after a host's connection
+  // was lost, that its other items have before they are.
+  double cancel_grace = 5;
+  double lost_host_grace = 10;
 };
 
 // Why an item must run, from its state record alone, or nullopt when the
@@ -271,14 +284,18 @@ std::optional<std::string> ReasonToRun(const StateRecord* record,
 // plan order), so no host idles while another's items queue; within a
 // host, in plan order. A host that does not answer (BatchExecutor::Connect)
 // fails its items at once, reason "target unreachable", without holding
-// up the others; each item is identified, checked against
-// `state` and its target, and run unless done. Failures do not stop the
-// others. After each item that ran, `state` is updated and the observer
-// asked to save it (not on a dry run). Once cancellation is requested
+// up the others; so does one whose connection is lost (an item of it failed
+// and BatchExecutor::Lost says so), and its items still in flight are
+// failed `lost_host_grace` seconds later if they have not ended by then
+// (their threads abandoned: BatchSummary::abandoned). Each item is identified,
+// checked against `state` and its target, and run unless done. Failures do not
+// stop the others. After each item that ran, `state` is updated and the
+// observer asked to save it (not on a dry run). Once cancellation is requested
 // (core/cancel.h) no further item starts; running ones roll back by
-// themselves. Item records change only when an item really ran: a source
-// that cannot be read or a host that cannot be asked leaves its record
-// as it was.
+// themselves, and those still running `cancel_grace` seconds later are
+// failed (abandoned) with their state recorded as failed. Item records change
+// only when an item really ran: a source that cannot be read or a host that
+// cannot be asked leaves its record as it was.
 BatchReport RunBatch(const BatchPlan& plan, BatchState& state,
                      BatchExecutor& executor, const BatchOptions& options,
                      BatchObserver* observer);

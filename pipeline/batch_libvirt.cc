@@ -159,6 +159,18 @@ Status LibvirtBatchExecutor::Connect(const std::string& connect) {
   return OkStatus();
 }
 
+bool LibvirtBatchExecutor::Lost(const std::string& connect) {
+  std::shared_ptr<Host> host;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = hosts_.find(connect);
+    if (it == hosts_.end()) return false;
+    host = it->second;
+  }
+  std::lock_guard<std::mutex> lock(host->mu);
+  return host->conn && !host->conn->IsAlive();
+}
+
 Result<std::shared_ptr<Connection>> LibvirtBatchExecutor::ConnectionFor(
     const std::string& uri) {
   std::shared_ptr<Host> host;

@@ -38,6 +38,9 @@ class LibvirtBatchExecutor : public BatchExecutor {
   // "cannot connect to 'URI': no answer within N s" (the open goes on in
   // the background and its connection is closed when it ends).
   Status Connect(const std::string& connect) override;
+  // The connection Connect opened is no longer alive (libvirt closed it:
+  // keepalive, or the host went away). Never blocks on the host.
+  bool Lost(const std::string& connect) override;
 
   Result<SourceIdentity> Identify(const BatchItem& item) override;
   Result<bool> StillThere(const BatchItem& item,

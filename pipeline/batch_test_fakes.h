@@ -157,13 +157,38 @@ class FakeExecutor : public BatchExecutor {
         return HostsBusy() >= wait_for_hosts || started == total;
       });
     }
+    bool left = false;  // counted out of running already
     if (wait_for_company) {
       // Stay until `jobs` items run at once (or no further item can come),
-      // so the test proves the bound is reached and never exceeded.
+      // so the test proves the bound is reached and never exceeded. The
+      // item that completes the group releases it and counts it out at
+      // once, so that a released item slow to wake is not counted in the
+      // next group.
       std::unique_lock<std::mutex> lock(mu);
-      cv.notify_all();
-      cv.wait_for(lock, std::chrono::seconds(5),
-                  [&] { return running >= options.jobs || started == total; });
+      if (running >= options.jobs || started == total) {
+        for (const std::string& c : group) {
+          --running;
+          --host_running[c];
+        }
+        group.clear();
+        ++generation;
+        cv.notify_all();
+      } else {
+        group.push_back(item.connect);
+        const int g = generation;
+        cv.wait_for(lock, std::chrono::seconds(5),
+                    [&] { return generation != g || started == total; });
+        if (generation == g) {
+          group.erase(std::find(group.begin(), group.end(), item.connect));
+        } else {
+          left = true;
+        }
+      }
+      if (!left) {
+        --running;
+        --host_running[item.connect];
+        left = true;
+      }
     }
     ItemWork work;
     if (item.kind == BatchItemKind::kExport) {
@@ -180,8 +205,10 @@ class FakeExecutor : public BatchExecutor {
     }
     {
       std::lock_guard<std::mutex> lock(mu);
-      --running;
-      --host_running[item.connect];
+      if (!left) {
+        --running;
+        --host_running[item.connect];
+      }
       cv.notify_all();
       auto fail = fail_with.find(item.key);
       if (fail != fail_with.end()) {
@@ -214,6 +241,8 @@ class FakeExecutor : public BatchExecutor {
   std::function<void(const BatchItem&)> during;
   ExecuteOptions last_options;
   bool wait_for_company = false;
+  std::vector<std::string> group;  // wait_for_company: hosts of the waiters
+  int generation = 0;              // groups released
   int running = 0, peak = 0, started = 0, total = 0;
   // Per host (item.connect): items running now, the most at once; the
   // most hosts busy at once; Connect() calls; hosts that do not answer.
