@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 
 namespace ova2virt::cli {
 

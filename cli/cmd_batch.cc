@@ -1,8 +1,8 @@
 // ova2virt batch PLAN [--jobs N] [--state FILE] [--dry-run] [--json] [-c URI]:
 // many imports and exports from a plan file (CLI.md, docs/batch.md). The plan
 // and state files are cli/batch_plan.h and cli/batch_state.h; the scheduling
-// and skip/retry rules are pipeline/batch.h; the work is
-// pipeline/batch_libvirt.h. This file prints: a line per item start and finish
+// and skip/retry rules are batch/batch.h; the work is
+// batch/batch_libvirt.h. This file prints: a line per item start and finish
 // on stderr, then a table (or one JSON document) on stdout.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -20,8 +20,8 @@
 #include "cli/batch_state.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "pipeline/batch.h"
-#include "pipeline/batch_libvirt.h"
+#include "batch/batch.h"
+#include "batch/batch_libvirt.h"
 
 namespace ova2virt::cli {
 namespace {
@@ -360,7 +360,7 @@ int RunBatchCommand(Context& context, const BatchArgs& args) {
   std::fflush(stdout);
   if (report.summary.abandoned > 0) {
     // Some items' threads are still blocked in libvirt calls that will not
-    // return while their host is frozen (pipeline/batch.cc says why): end
+    // return while their host is frozen (batch/batch.cc says why): end
     // the process without joining them or closing their connections (which
     // would block too). The state file is saved; their imports' journals
     // stay for the next run's cleanup, as after a crash.

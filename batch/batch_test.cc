@@ -1,13 +1,13 @@
 // The batch runner with fake executors: scheduling (bounded parallelism
 // really bounded), skip/retry rules, state updates, dry runs, interrupts.
 // Export items: batch_items_test.cc.
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 
 #include <functional>
 #include <set>
 
 #include "core/cancel.h"
-#include "pipeline/batch_test_fakes.h"
+#include "batch/batch_test_fakes.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

@@ -1,4 +1,4 @@
-#include "pipeline/batch_source.h"
+#include "batch/batch_source.h"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 
 #include <algorithm>
 #include <chrono>

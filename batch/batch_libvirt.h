@@ -1,5 +1,5 @@
 // The batch executor that does the work: sources are read from the file
-// system (pipeline/batch_source.h); the items of one host (connection URI)
+// system (batch/batch_source.h); the items of one host (connection URI)
 // share one libvirt connection (libvirt's are thread-safe; each item's
 // uploads and downloads have streams of their own), opened within a
 // bounded time and reopened when lost, so one plan spreads work over
@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "core/progress.h"
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 
 namespace ova2virt {
 

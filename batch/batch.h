@@ -7,7 +7,7 @@
 // and everything that touches the world -- reading a source, asking a host
 // what it holds, running an item -- goes through a BatchExecutor, so tests
 // drive the scheduler and the skip/retry rules with fakes.
-// pipeline/batch_libvirt.h is the real executor. docs/batch.md is the
+// batch/batch_libvirt.h is the real executor. docs/batch.md is the
 // user's side of all this.
 #ifndef OVA2VIRT_PIPELINE_BATCH_H_
 #define OVA2VIRT_PIPELINE_BATCH_H_
@@ -21,7 +21,7 @@
 
 #include "core/diagnostics.h"
 #include "core/status.h"
-#include "pipeline/batch_source.h"
+#include "batch/batch_source.h"
 #include "pipeline/export.h"
 #include "pipeline/import.h"
 
@@ -29,7 +29,7 @@ namespace ova2virt {
 
 // What an item does. Adding a kind: a value here, its request in
 // BatchItem, its fields in SettingsFingerprint, its executor function in
-// pipeline/batch_libvirt.cc and its keys in cli/batch_plan.cc.
+// batch/batch_libvirt.cc and its keys in cli/batch_plan.cc.
 enum class BatchItemKind { kImport, kExport };
 std::string_view BatchItemKindName(BatchItemKind kind);  // "import"...
 

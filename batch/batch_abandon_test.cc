@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "core/cancel.h"
-#include "pipeline/batch.h"
-#include "pipeline/batch_test_fakes.h"
+#include "batch/batch.h"
+#include "batch/batch_test_fakes.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

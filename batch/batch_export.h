@@ -1,6 +1,6 @@
-// Export items of a batch (pipeline/batch.h): the identity of what an
+// Export items of a batch (batch/batch.h): the identity of what an
 // export reads, whether an output is still the one a run wrote, and what
-// a dry run checks. pipeline/batch_libvirt.cc runs them; docs/batch.md
+// a dry run checks. batch/batch_libvirt.cc runs them; docs/batch.md
 // explains the choices to the user.
 //
 // Deciding must not cost reading the disks. An export's result is fixed by
@@ -21,7 +21,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 #include "pipeline/export.h"
 
 namespace ova2virt {

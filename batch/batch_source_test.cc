@@ -1,6 +1,6 @@
 // Source identity: what pins a package, what does not, and that deciding
 // reads no disk data.
-#include "pipeline/batch_source.h"
+#include "batch/batch_source.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

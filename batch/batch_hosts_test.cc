@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "pipeline/batch.h"
-#include "pipeline/batch_test_fakes.h"
+#include "batch/batch.h"
+#include "batch/batch_test_fakes.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

@@ -1,4 +1,4 @@
-#include "pipeline/batch_export.h"
+#include "batch/batch_export.h"
 
 #include <sys/stat.h>
 

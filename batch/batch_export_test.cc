@@ -1,7 +1,7 @@
 // Export items' pieces against real files and libvirt's test driver: the
 // source identity (what changes it and what does not), recognising an
 // output by its size and manifest, recording one, and the dry run.
-#include "pipeline/batch_export.h"
+#include "batch/batch_export.h"
 
 #include <sys/stat.h>
 #include <sys/time.h>

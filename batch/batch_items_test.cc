@@ -3,8 +3,8 @@
 // export run again; the settings that shape an export's package.
 #include <functional>
 
-#include "pipeline/batch.h"
-#include "pipeline/batch_test_fakes.h"
+#include "batch/batch.h"
+#include "batch/batch_test_fakes.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

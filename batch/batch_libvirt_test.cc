@@ -1,6 +1,6 @@
 // The real batch executor against libvirt's test driver: what counts as
 // "still there", and imports that land or leave nothing.
-#include "pipeline/batch_libvirt.h"
+#include "batch/batch_libvirt.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>

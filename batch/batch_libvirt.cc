@@ -1,4 +1,4 @@
-#include "pipeline/batch_libvirt.h"
+#include "batch/batch_libvirt.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -10,7 +10,7 @@
 
 #include "core/cancel.h"
 #include "core/xml.h"
-#include "pipeline/batch_export.h"
+#include "batch/batch_export.h"
 #include "virtdriver/connection.h"
 #include "virtdriver/domain_xml.h"
 

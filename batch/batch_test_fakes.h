@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/batch.h"
+#include "batch/batch.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt::batch_testing {
