@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "batch/batch_source.h"
 #include "core/diagnostics.h"
 #include "core/status.h"
-#include "batch/batch_source.h"
 #include "pipeline/export.h"
 #include "pipeline/import.h"
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "core/cancel.h"
 #include "batch/batch.h"
 #include "batch/batch_test_fakes.h"
+#include "core/cancel.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

@@ -20,8 +20,8 @@
 
 #include <string>
 
-#include "core/status.h"
 #include "batch/batch.h"
+#include "core/status.h"
 #include "pipeline/export.h"
 
 namespace ova2virt {

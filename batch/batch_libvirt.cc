@@ -8,9 +8,9 @@
 #include <optional>
 #include <thread>
 
+#include "batch/batch_export.h"
 #include "core/cancel.h"
 #include "core/xml.h"
-#include "batch/batch_export.h"
 #include "virtdriver/connection.h"
 #include "virtdriver/domain_xml.h"
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/progress.h"
 #include "batch/batch.h"
+#include "core/progress.h"
 
 namespace ova2virt {
 

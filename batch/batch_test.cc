@@ -6,8 +6,8 @@
 #include <functional>
 #include <set>
 
-#include "core/cancel.h"
 #include "batch/batch_test_fakes.h"
+#include "core/cancel.h"
 #include "tests/support/test_util.h"
 
 namespace ova2virt {

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/status.h"
 #include "batch/batch.h"
+#include "core/status.h"
 
 namespace ova2virt::cli {
 

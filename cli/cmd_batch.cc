@@ -16,12 +16,12 @@
 #include <memory>
 #include <string>
 
+#include "batch/batch.h"
+#include "batch/batch_libvirt.h"
 #include "cli/batch_plan.h"
 #include "cli/batch_state.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "batch/batch.h"
-#include "batch/batch_libvirt.h"
 
 namespace ova2virt::cli {
 namespace {
