@@ -396,10 +396,11 @@ class Runner : public std::enable_shared_from_this<Runner> {
       if (host.first_start < 0) host.first_start = clock_.Seconds();
       observer_.ItemStarted(i, plan_.items[i]);
       running_[i]->start = clock_.Seconds();
-      cv_.notify_all();  // the host's other items may go now
+      cv_.notify_all();                 // the host's other items may go now
+      BatchItem item = plan_.items[i];  // copied while it cannot be abandoned
       lock.unlock();
       std::optional<StateRecord> record;
-      ItemResult result = RunItem(i, BatchItem(plan_.items[i]), &record);
+      ItemResult result = RunItem(i, std::move(item), &record);
       lock.lock();
       if (abandoned_[i]) return;  // failed already; see the class comment
       if (result.status == ItemStatus::kFailed && host.down.ok()) {
@@ -425,8 +426,14 @@ class Runner : public std::enable_shared_from_this<Runner> {
     }
   }
 
-  std::optional<StateRecord> RecordOf(const std::string& key) {
+  // Item `i`'s state record, read under the lock that Abandon takes: the
+  // caller's BatchState is not touched once `i` is abandoned (RunBatch may
+  // have returned); `*abandoned` says so.
+  std::optional<StateRecord> RecordOf(size_t i, const std::string& key,
+                                      bool* abandoned) {
     std::lock_guard<std::mutex> lock(mu_);
+    *abandoned = abandoned_[i];
+    if (*abandoned) return std::nullopt;
     auto it = state_.items.find(key);
     if (it == state_.items.end()) return std::nullopt;
     return it->second;
@@ -434,7 +441,9 @@ class Runner : public std::enable_shared_from_this<Runner> {
 
   // Decides and, unless the item is done, runs it. `record` receives the
   // item's new state record when it really ran. `item` is a copy: an
-  // abandoned worker may outlive the plan.
+  // abandoned worker may outlive the plan. After each call that may block,
+  // it touches only what the Runner owns (options_ is a copy; the clock is
+  // SystemClock, never destroyed, or the caller's), or checks under mu_.
   ItemResult RunItem(size_t i, const BatchItem item,
                      std::optional<StateRecord>* out) {
     ItemResult r;
@@ -451,7 +460,9 @@ class Runner : public std::enable_shared_from_this<Runner> {
       return finish(ItemStatus::kFailed);
     }
     const std::string settings = SettingsFingerprint(item);
-    std::optional<StateRecord> previous = RecordOf(item.key);
+    bool abandoned = false;
+    std::optional<StateRecord> previous = RecordOf(i, item.key, &abandoned);
+    if (abandoned) return finish(ItemStatus::kFailed);  // Work drops it
     std::optional<std::string> why =
         ReasonToRun(previous ? &*previous : nullptr, *source, settings);
     if (!why) {
@@ -579,7 +590,8 @@ class Runner : public std::enable_shared_from_this<Runner> {
   const BatchPlan& plan_;
   BatchState& state_;
   BatchExecutor& executor_;
-  const BatchOptions& options_;
+  // A copy: abandoned workers outlive the caller's.
+  const BatchOptions options_;
   Clock& clock_;
   BatchObserver no_observer_;
   BatchObserver& observer_;
@@ -633,8 +645,10 @@ const std::string& ExportOutputPath(const ExportRequest& request) {
 }
 
 Clock& SystemClock() {
-  static SystemClockImpl clock;
-  return clock;
+  // Never destroyed: an abandoned worker (Runner) may still read the clock
+  // while the process exits and destroys its statics.
+  static SystemClockImpl* const clock = new SystemClockImpl;
+  return *clock;
 }
 
 std::string SettingsFingerprint(const BatchItem& item) {

@@ -262,7 +262,9 @@ struct BatchOptions {
   // host's max_jobs in the plan replaces it.
   int jobs_per_host = 0;
   bool dry_run = false;
-  Clock* clock = nullptr;  // nullptr: SystemClock()
+  // nullptr: SystemClock(). A clock of the caller's must outlive the
+  // workers RunBatch abandons (BatchSummary::abandoned).
+  Clock* clock = nullptr;
   // Seconds, after an interruption, that running items have to roll back
   // before they are given up (abandoned), and after a host's connection
   // was lost, that its other items have before they are.
