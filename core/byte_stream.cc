@@ -128,6 +128,15 @@ Status MemoryBlockSink::SetSize(uint64_t size) {
   return OkStatus();
 }
 
+Status BlockSink::WriteVectorAt(
+    uint64_t offset, std::span<const std::span<const uint8_t>> pieces) {
+  for (std::span<const uint8_t> piece : pieces) {
+    RETURN_IF_ERROR(WriteAt(offset, piece));
+    offset += piece.size();
+  }
+  return OkStatus();
+}
+
 GatheringBlockSink::GatheringBlockSink(BlockSink& inner, size_t buffer_size,
                                        size_t pass_through)
     : inner_(inner), pass_through_(pass_through) {
@@ -149,13 +158,19 @@ Status GatheringBlockSink::Flush() {
 
 Status GatheringBlockSink::WriteAt(uint64_t offset,
                                    std::span<const uint8_t> data) {
+  return WriteLeased(offset, data, nullptr);
+}
+
+Status GatheringBlockSink::WriteLeased(uint64_t offset,
+                                       std::span<const uint8_t> data,
+                                       const BufferLease& lease) {
   bool continues = used_ > 0 && offset == start_ + used_;
   if (data.size() >= pass_through_ || !continues ||
       data.size() > buffer_.size() - used_) {
     RETURN_IF_ERROR(Flush());
     if (data.size() >= pass_through_ || data.size() > buffer_.size()) {
       ++inner_writes_;
-      return inner_.WriteAt(offset, data);
+      return inner_.WriteLeased(offset, data, lease);
     }
     start_ = offset;
   }

@@ -58,12 +58,29 @@ class RandomAccessSource {
   virtual Result<size_t> ReadAt(uint64_t offset, std::span<uint8_t> out) = 0;
 };
 
+// Keeps bytes alive: while a copy of a lease is held, the bytes handed out
+// with it stay valid and unchanged (see core/leased_buffers.h).
+using BufferLease = std::shared_ptr<const void>;
+
 class BlockSink {
  public:
   virtual ~BlockSink() = default;
   // Writes all of `data` at `offset`. Sequential writes are the fast path;
   // implementations accept any offset.
   virtual Status WriteAt(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // WriteAt() for bytes that stay valid for as long as `lease` is held: a
+  // sink that writes later may keep the lease instead of copying the bytes.
+  // An empty lease means WriteAt().
+  virtual Status WriteLeased(uint64_t offset, std::span<const uint8_t> data,
+                             const BufferLease& lease) {
+    (void)lease;
+    return WriteAt(offset, data);
+  }
+  // Writes `pieces` one after the other from `offset`, as one write where
+  // the sink can (pwritev): a few large writes cost the device much less
+  // than many small ones.
+  virtual Status WriteVectorAt(
+      uint64_t offset, std::span<const std::span<const uint8_t>> pieces);
   // Makes the output exactly `size` bytes long (extending leaves a hole).
   virtual Status SetSize(uint64_t size) = 0;
   // Makes everything written durable; no writes follow.
@@ -148,6 +165,9 @@ class GatheringBlockSink : public BlockSink {
   explicit GatheringBlockSink(BlockSink& inner, size_t buffer_size = 4 << 20,
                               size_t pass_through = 256 << 10);
   Status WriteAt(uint64_t offset, std::span<const uint8_t> data) override;
+  // A write large enough to pass through keeps its lease.
+  Status WriteLeased(uint64_t offset, std::span<const uint8_t> data,
+                     const BufferLease& lease) override;
   Status SetSize(uint64_t size) override;
   // Flushes, then closes the inner sink.
   Status Close() override;

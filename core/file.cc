@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "core/aligned_buffer.h"
 #include "core/cancel.h"
@@ -60,6 +63,13 @@ File File::Borrow(int fd, std::string name) {
   File f(fd, std::move(name));
   f.owned_ = false;
   return f;
+}
+
+void File::GrowPipeBuffer() {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  // 1 MiB is also the unprivileged limit (/proc/sys/fs/pipe-max-size).
+  (void)::fcntl(fd_, F_SETPIPE_SZ, 1 << 20);
 }
 
 Result<size_t> File::Read(std::span<uint8_t> out) {
@@ -190,11 +200,66 @@ bool FileBlockSink::SetDirect(bool on) {
   return true;
 }
 
-Status FileBlockSink::WriteAt(uint64_t offset, std::span<const uint8_t> data) {
+bool FileBlockSink::Aligned(uint64_t offset,
+                            std::span<const uint8_t> data) const {
   constexpr uint64_t kAlign = AlignedBuffer::kAlignment;
-  bool aligned = direct_allowed_ && !data.empty() && offset % kAlign == 0 &&
-                 data.size() % kAlign == 0 &&
-                 reinterpret_cast<uintptr_t>(data.data()) % kAlign == 0;
+  return direct_allowed_ && !data.empty() && offset % kAlign == 0 &&
+         data.size() % kAlign == 0 &&
+         reinterpret_cast<uintptr_t>(data.data()) % kAlign == 0;
+}
+
+Status FileBlockSink::WriteVectorAt(
+    uint64_t offset, std::span<const std::span<const uint8_t>> pieces) {
+  bool aligned =
+      direct_allowed_ && pieces.size() > 1 && pieces.size() <= IOV_MAX;
+  uint64_t at = offset;
+  for (size_t i = 0; aligned && i < pieces.size(); ++i) {
+    aligned = Aligned(at, pieces[i]);
+    at += pieces[i].size();
+  }
+  if (!aligned || (!direct_on_ && !SetDirect(true))) {
+    return BlockSink::WriteVectorAt(offset, pieces);
+  }
+  if (int e = InjectedIoFault(IoOp::kWrite)) {
+    return ErrnoError(file_.path(), e);
+  }
+  std::vector<iovec> iov(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    iov[i] = {const_cast<uint8_t*>(pieces[i].data()), pieces[i].size()};
+  }
+  size_t first = 0;
+  const uint64_t start = offset;
+  while (first < iov.size()) {
+    ssize_t n = ::pwritev(file_.fd(), iov.data() + first,
+                          static_cast<int>(iov.size() - first),
+                          static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && offset == start) {
+      // As in WriteAt(): direct I/O refused after all; through the cache.
+      direct_allowed_ = false;
+      SetDirect(false);
+      return BlockSink::WriteVectorAt(offset, pieces);
+    }
+    if (n < 0) return ErrnoError(file_.path(), errno);
+    offset += static_cast<uint64_t>(n);
+    direct_bytes_ += static_cast<uint64_t>(n);
+    // Skip what was written: whole iovecs, then part of the next (a short
+    // direct write still ends on an aligned boundary).
+    size_t done = static_cast<size_t>(n);
+    while (first < iov.size() && done >= iov[first].iov_len) {
+      done -= iov[first].iov_len;
+      ++first;
+    }
+    if (done > 0) {
+      iov[first].iov_base = static_cast<uint8_t*>(iov[first].iov_base) + done;
+      iov[first].iov_len -= done;
+    }
+  }
+  return OkStatus();
+}
+
+Status FileBlockSink::WriteAt(uint64_t offset, std::span<const uint8_t> data) {
+  bool aligned = Aligned(offset, data);
   if (aligned != direct_on_ && !SetDirect(aligned)) {
     // The file system has no direct I/O (or will not switch back, which
     // Linux does not refuse): everything through the cache.
