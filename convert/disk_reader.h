@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/byte_stream.h"
 #include "core/status.h"
 
 namespace ova2virt {
@@ -21,6 +22,10 @@ struct DataRun {
   // then need not read the data again to find all-zero blocks made of whole
   // such pieces.
   uint32_t nonzero_granule = 0;
+  // When set, `data` stays valid for as long as a copy of this is held, not
+  // just until the next Next(): a writer may pass it to a sink that writes
+  // later (BlockSink::WriteLeased()).
+  BufferLease lease;
 };
 
 // How far a reader has come, in units of its own choosing (input bytes for a

@@ -76,6 +76,8 @@ class Qcow2Writer : public DiskWriter {
   bool finished_ = false;
   // While writing a run whose whole clusters are known to hold data.
   bool clusters_checked_ = false;
+  // While writing a run whose bytes are leased (DataRun::lease).
+  const BufferLease* lease_ = nullptr;
   std::vector<Extent> extents_;
   std::map<uint64_t, Partial> partials_;
   // Clusters flushed before they were complete, and where they went: later

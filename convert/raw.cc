@@ -75,12 +75,21 @@ Status RawWriter::WriteRun(uint64_t offset, std::span<const uint8_t> data) {
       if (IsAllZero(data.data() + i, next)) break;
       i += next;
     }
-    RETURN_IF_ERROR(
-        sink_.WriteAt(offset + start, data.subspan(start, i - start)));
+    std::span<const uint8_t> stretch = data.subspan(start, i - start);
+    RETURN_IF_ERROR(lease_ != nullptr
+                        ? sink_.WriteLeased(offset + start, stretch, *lease_)
+                        : sink_.WriteAt(offset + start, stretch));
     bytes_written_ += i - start;
     blocks_written_ += DivRoundUp(i - start, kBlockSize);
   }
   return OkStatus();
+}
+
+Status RawWriter::WriteDataRun(const DataRun& run) {
+  lease_ = run.lease != nullptr ? &run.lease : nullptr;
+  Status s = WriteRun(run.offset, run.data);
+  lease_ = nullptr;
+  return s;
 }
 
 Result<WriteStats> RawWriter::Finish() {

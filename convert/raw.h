@@ -49,6 +49,8 @@ class RawWriter : public DiskWriter {
   RawWriter(BlockSink& sink, uint64_t capacity);
 
   Status WriteRun(uint64_t offset, std::span<const uint8_t> data) override;
+  // Passes the run's lease on with its stretches.
+  Status WriteDataRun(const DataRun& run) override;
   Result<WriteStats> Finish() override;
   std::string_view format_name() const override { return "raw"; }
 
@@ -60,6 +62,8 @@ class RawWriter : public DiskWriter {
   uint64_t capacity_;
   uint64_t bytes_written_ = 0;
   uint64_t blocks_written_ = 0;
+  // While writing a run whose bytes are leased (DataRun::lease).
+  const BufferLease* lease_ = nullptr;
 };
 
 }  // namespace ova2virt

@@ -11,6 +11,7 @@
 #include "core/checked_math.h"
 #include "core/compress.h"
 #include "core/endian.h"
+#include "core/leased_buffers.h"
 
 namespace ova2virt {
 namespace {
@@ -24,6 +25,8 @@ constexpr uint64_t kBatchBytes = 1 << 20;
 // The stream is read this much at a time, into the buffers the grains are
 // inflated from.
 constexpr uint64_t kChunkBytes = 1 << 20;
+// Decoded bytes a sink may hold on to (leased) while the reader goes on.
+constexpr size_t kLeasedAheadBytes = 8 << 20;
 // Stretches of grains remembered for duplicate detection (16 bytes each).
 constexpr size_t kMaxGrainIntervals = 1 << 20;
 
@@ -69,18 +72,15 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
     status = OkStatus();
   }
 
-  // Inflates every grain into its slot of `out`, drops all-zero grains and
-  // joins grains that are adjacent both on the disk and in `out`.
+  // Inflates every grain into its slot of `out` (a buffer of at least
+  // grains.size() grains), drops all-zero grains and joins grains that are
+  // adjacent both on the disk and in `out`.
   void Run() override {
     thread_local Inflater inflater;
-    // Aligned, so that a file sink can write the runs with direct I/O.
-    if (out.size() < grains.size() * grain_bytes_) {
-      out.Resize(grains.size() * grain_bytes_);
-    }
     runs.clear();
     for (size_t i = 0; i < grains.size(); ++i) {
       const Grain& g = grains[i];
-      uint8_t* dst = out.data() + i * grain_bytes_;
+      uint8_t* dst = out->data() + i * grain_bytes_;
       auto n = inflater.Zlib({g.comp, g.comp_size},
                              {dst, static_cast<size_t>(grain_bytes_)});
       if (!n.ok()) {
@@ -108,7 +108,9 @@ class VmdkStreamReader::Batch : public WorkerPool::Job {
 
   Chunk* chunk = nullptr;
   std::vector<Grain> grains;
-  AlignedBuffer out;
+  // Aligned, so that a file sink can write the runs with direct I/O; leased,
+  // so that it can write them after the reader moved on.
+  std::shared_ptr<AlignedBuffer> out;
   std::vector<DataRun> runs;
   Status status;
 
@@ -406,6 +408,7 @@ std::unique_ptr<VmdkStreamReader::Batch> VmdkStreamReader::TakeFreeBatch() {
 void VmdkStreamReader::Recycle(std::unique_ptr<Batch> batch) {
   Chunk* c = batch->chunk;
   batch->chunk = nullptr;
+  batch->out.reset();  // back to outputs_ once no sink holds it either
   if (c != nullptr && --c->users == 0 && c != chunk_) {
     free_chunks_.push_back(c);
   }
@@ -731,6 +734,7 @@ Result<bool> VmdkStreamReader::Next(DataRun* run) {
     if (current_ != nullptr) {
       if (run_index_ < current_->runs.size()) {
         *run = current_->runs[run_index_++];
+        run->lease = current_->out;
         return true;
       }
       Recycle(std::move(current_));
@@ -749,6 +753,16 @@ Result<bool> VmdkStreamReader::Next(DataRun* run) {
         Recycle(std::move(batch));
         continue;  // metadata only, or the chunk ended: go on parsing
       }
+      if (outputs_ == nullptr) {
+        // Every batch in flight and the one being handed out hold a
+        // buffer; the rest may be held by a sink writing behind.
+        outputs_ = std::make_unique<LeasedBuffers>(
+            max_grains_per_batch_ * grain_bytes_,
+            window_ + 1 +
+                std::max<size_t>(2, kLeasedAheadBytes / (max_grains_per_batch_ *
+                                                         grain_bytes_)));
+      }
+      batch->out = outputs_->Take();
       if (pool_ != nullptr) {
         pool_->Submit(batch.get());
       } else {

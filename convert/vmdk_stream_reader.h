@@ -40,6 +40,7 @@
 #include "convert/vmdk_format.h"
 #include "convert/worker_pool.h"
 #include "core/byte_stream.h"
+#include "core/leased_buffers.h"
 
 namespace ova2virt {
 
@@ -170,6 +171,7 @@ class VmdkStreamReader : public DiskReader {
   uint64_t bytes_read_ = 0;
   uint64_t last_ticket_ = 0;  // of the source's ReadShared()
 
+  std::unique_ptr<LeasedBuffers> outputs_;  // what batches inflate into
   std::vector<std::unique_ptr<Batch>> free_;
   std::deque<std::unique_ptr<Batch>> in_flight_;
   std::unique_ptr<Batch> current_;

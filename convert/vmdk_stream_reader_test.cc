@@ -1,5 +1,6 @@
 #include "convert/vmdk_stream_reader.h"
 
+#include <deque>
 #include <functional>
 #include <random>
 
@@ -584,6 +585,58 @@ TEST_CASE("vmdk stream: the embedded descriptor decides what is supported") {
       "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\n"
       "createType=\"streamOptimized\"\nencryption=\"keySafe=abc\"\n");
   CHECK(encrypted.code() == ErrorCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace ova2virt
+
+namespace ova2virt {
+namespace {
+
+// A sink writing behind the conversion keeps runs by their leases: the
+// bytes of a leased run must not change while the lease is held, however
+// far the reader goes on (and the reader must not wait forever for the few
+// leases a sink holds).
+TEST_CASE(
+    "vmdk stream: a run's lease keeps its bytes while the reader goes "
+    "on") {
+  std::string disk = RealisticDiskImage(24 << 20, 21);
+  std::string image = VmdkBuilder(Layout::kVmwareStream, disk).Build();
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    MemoryImage m(image);
+    auto r = m.Open(false);
+    REQUIRE_OK(r);
+    (*r)->SetThreads(threads);
+    // Keep the last four runs' leases and check each run when let go.
+    struct Held {
+      DataRun run;
+      std::string copy;
+    };
+    std::deque<Held> held;
+    size_t runs = 0;
+    auto let_go = [&] {
+      const Held& h = held.front();
+      CHECK(std::string(reinterpret_cast<const char*>(h.run.data.data()),
+                        h.run.data.size()) == h.copy);
+      CHECK(h.copy == disk.substr(h.run.offset, h.run.data.size()));
+      held.pop_front();
+    };
+    DataRun run;
+    for (;;) {
+      auto more = (*r)->Next(&run);
+      REQUIRE_OK(more);
+      if (!*more) break;
+      REQUIRE(run.lease != nullptr);
+      ++runs;
+      held.push_back(
+          {run, std::string(reinterpret_cast<const char*>(run.data.data()),
+                            run.data.size())});
+      if (held.size() > 4) let_go();
+    }
+    while (!held.empty()) let_go();
+    CHECK(runs > 8);
+  }
 }
 
 }  // namespace

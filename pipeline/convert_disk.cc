@@ -17,6 +17,7 @@
 #include "convert/vmdk_stream_writer.h"
 #include "core/compress.h"
 #include "core/file.h"
+#include "core/write_behind.h"
 #include "core/strings.h"
 
 namespace ova2virt {
@@ -266,8 +267,10 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   FileBlockSink file_sink(
       *out_file, req.output == "-" ? FileBlockSink::Mode::kBuffered
                                    : FileBlockSink::Mode::kDirectWhenAligned);
-  // Small appends (scattered data) gathered into large writes.
-  GatheringBlockSink block_sink(file_sink);
+  // Written on a thread of its own, behind the conversion; small appends
+  // (scattered data) gathered into large writes first.
+  WriteBehindSink behind(file_sink);
+  GatheringBlockSink block_sink(behind);
   std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {
@@ -287,6 +290,7 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   co.input_name = req.input == "-" ? "stdin" : req.input;
   ASSIGN_OR_RETURN(ConvertStats stats, ConvertDisk(reader, *writer, co));
   RETURN_IF_ERROR(block_sink.Flush());
+  RETURN_IF_ERROR(behind.Flush());
   if (stream_sink) RETURN_IF_ERROR(stream_sink->Close());
   if (tmp != nullptr) RETURN_IF_ERROR(tmp->Commit());
 

@@ -1,23 +1,27 @@
 #include "pipeline/disk_destination.h"
 
 #include "core/file.h"
+#include "core/write_behind.h"
 
 namespace ova2virt {
 namespace {
 
 // Disk images written to files: small appends gathered into large writes,
-// and large aligned writes past the page cache (see GatheringBlockSink and
+// written on a thread of their own behind the conversion, large aligned
+// writes past the page cache (see GatheringBlockSink, WriteBehindSink and
 // FileBlockSink).
 class FileDestination : public DiskDestination {
  public:
   FileDestination(std::unique_ptr<TempOutputFile> out, Transaction& txn)
       : out_(std::move(out)),
         file_sink_(out_->file(), FileBlockSink::Mode::kDirectWhenAligned),
-        sink_(file_sink_),
+        behind_(file_sink_),
+        sink_(behind_),
         txn_(txn) {}
   BlockSink& sink() override { return sink_; }
   Status Commit() override {
     RETURN_IF_ERROR(sink_.Flush());
+    RETURN_IF_ERROR(behind_.Flush());
     RETURN_IF_ERROR(out_->Commit());
     // From now on the file has its final name: the transaction removes it
     // if a later step fails.
@@ -29,6 +33,7 @@ class FileDestination : public DiskDestination {
  private:
   std::unique_ptr<TempOutputFile> out_;
   FileBlockSink file_sink_;
+  WriteBehindSink behind_;
   GatheringBlockSink sink_;
   Transaction& txn_;
 };
@@ -38,11 +43,13 @@ class InPlaceVolume : public DiskDestination {
   InPlaceVolume(File file, std::string path)
       : file_(std::move(file)),
         file_sink_(file_, FileBlockSink::Mode::kDirectWhenAligned),
-        sink_(file_sink_),
+        behind_(file_sink_),
+        sink_(behind_),
         path_(std::move(path)) {}
   BlockSink& sink() override { return sink_; }
   Status Commit() override {
     RETURN_IF_ERROR(sink_.Flush());
+    RETURN_IF_ERROR(behind_.Flush());
     return file_.Sync();
   }
   std::string path() const override { return path_; }
@@ -50,6 +57,7 @@ class InPlaceVolume : public DiskDestination {
  private:
   File file_;
   FileBlockSink file_sink_;
+  WriteBehindSink behind_;
   GatheringBlockSink sink_;
   std::string path_;
 };
