@@ -411,7 +411,9 @@ namespace {
 
 Result<std::unique_ptr<PackageSource>> OpenSource(const std::string& input) {
   if (input == "-") {
-    return OpenSniffedStream(File::Borrow(0, "stdin"));
+    File in = File::Borrow(0, "stdin");
+    in.GrowPipeBuffer();
+    return OpenSniffedStream(std::move(in));
   }
   struct stat st;
   if (::stat(input.c_str(), &st) != 0) return ErrnoError(input, errno);
@@ -420,7 +422,10 @@ Result<std::unique_ptr<PackageSource>> OpenSource(const std::string& input) {
     return OpenFilesOnDisk(input, d.name, d.kind);
   }
   ASSIGN_OR_RETURN(File file, File::OpenRead(input));
-  if (!file.IsSeekable()) return OpenSniffedStream(std::move(file));
+  if (!file.IsSeekable()) {
+    file.GrowPipeBuffer();
+    return OpenSniffedStream(std::move(file));
+  }
   ASSIGN_OR_RETURN(uint64_t size, file.Size());
   auto ra = std::make_unique<FileRandomAccess>(std::move(file), size);
   ASSIGN_OR_RETURN(InputFormat format, SniffFile(*ra, input));
