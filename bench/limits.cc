@@ -29,11 +29,11 @@
 //     FILE is removed after each way. write_best_mbps is the fastest.
 //
 // Prints "key value" lines (seconds, bytes, MB/s = 10^6 bytes a second).
-// Except for write, seconds are CPU seconds of the measuring thread (system time included:
-// the reads of the sha256 mode count), so a busy machine does not inflate
-// them; on an idle one they equal wall time.
-// A benchmark tool, not part of ova2virt: it calls zlib, libdeflate and
-// OpenSSL directly because measuring them is its whole job.
+// Except for write, seconds are CPU seconds of the measuring thread (system
+// time included: the reads of the sha256 mode count), so a busy machine does
+// not inflate them; on an idle one they equal wall time. A benchmark tool, not
+// part of ova2virt: it calls zlib, libdeflate and OpenSSL directly because
+// measuring them is its whole job.
 #include <fcntl.h>
 #include <libdeflate.h>
 #if defined(BENCH_HAVE_LIBURING)
@@ -409,7 +409,8 @@ int Write(const char* path, uint64_t mib) {
   if (s >= 0) {
     WriteResult("io_uring", bytes, s, &best);
   } else {
-    std::printf("write_io_uring_mbps %s\n", s == -1 ? "unsupported" : "refused");
+    std::printf("write_io_uring_mbps %s\n",
+                s == -1 ? "unsupported" : "refused");
   }
 #else
   std::printf("write_io_uring_mbps not_built\n");
