@@ -1,26 +1,44 @@
 // bench_limits: the machine's limits for the work an import or an export
 // cannot avoid, measured on the benchmark's own files, one core each.
 //
-//   bench_limits grains DISK.vmdk [SAMPLE_MIB]
-//     Walks the grains of a streamOptimized VMDK (either layout) and times,
+//   bench_limits grains DISK.vmdk [SAMPLE_MIB [OFFSET LENGTH]]
+//     Walks the grains of a streamOptimized VMDK (either layout; with
+//     OFFSET and LENGTH, the VMDK is those bytes of the file: a member read
+//     in place in an OVA) and times,
 //     on this thread: inflating every grain with zlib and with libdeflate,
 //     and deflating (level 6, zlib's default) a sample of about SAMPLE_MIB
 //     (default 128; 0: no deflating) of the inflated grains, spread evenly
 //     over the disk, with zlib and with libdeflate. Only the library calls
 //     are timed.
-//   bench_limits sha256 FILE
+//   bench_limits sha256 FILE [OFFSET LENGTH]
 //     SHA-256 (OpenSSL EVP, which uses the CPU's SHA instructions) of FILE
-//     read with 1 MiB reads, as `ova2virt verify` and `sha256sum` read it;
-//     and of a 64 MiB buffer in memory (the hashing alone).
+//     (or of LENGTH bytes from OFFSET: one member of an OVA) read with
+//     1 MiB reads, as `ova2virt verify` and `sha256sum` read it; and of a
+//     64 MiB buffer in memory (the hashing alone).
+//   bench_limits write FILE SIZE_MIB
+//     Sequential writes of SIZE_MIB MiB of incompressible data in 1 MiB
+//     blocks to a new FILE, three ways, each ended by fdatasync and timed
+//     in wall-clock time (the device's work, not this thread's):
+//       odirect   pwrite with O_DIRECT, one write in flight (queue depth 1,
+//                 as one writer thread does);
+//       io_uring  O_DIRECT writes through io_uring, 4 in flight (when built
+//                 with liburing; "not_built" otherwise);
+//       buffered  write through the page cache, sync_file_range(WRITE)
+//                 started on each 8 MiB behind the writer, fdatasync at the
+//                 end.
+//     FILE is removed after each way. write_best_mbps is the fastest.
 //
 // Prints "key value" lines (seconds, bytes, MB/s = 10^6 bytes a second).
-// Seconds are CPU seconds of the measuring thread (system time included:
-// the reads of the sha256 mode count), so a busy machine does not inflate
-// them; on an idle one they equal wall time.
-// A benchmark tool, not part of ova2virt: it calls zlib, libdeflate and
-// OpenSSL directly because measuring them is its whole job.
+// Except for write, seconds are CPU seconds of the measuring thread (system
+// time included: the reads of the sha256 mode count), so a busy machine does
+// not inflate them; on an idle one they equal wall time. A benchmark tool, not
+// part of ova2virt: it calls zlib, libdeflate and OpenSSL directly because
+// measuring them is its whole job.
 #include <fcntl.h>
 #include <libdeflate.h>
+#if defined(BENCH_HAVE_LIBURING)
+#include <liburing.h>
+#endif
 #include <openssl/evp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -78,16 +96,23 @@ struct Grain {
   uint32_t size;
 };
 
-int Grains(const char* path, uint64_t sample_bytes) {
+int Grains(const char* path, uint64_t sample_bytes, uint64_t offset,
+           uint64_t length) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) Die(std::string("cannot open ") + path);
   struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size < 512) Die("not a vmdk");
-  size_t size = static_cast<size_t>(st.st_size);
+  if (fstat(fd, &st) != 0) Die("cannot stat");
+  size_t file_size = static_cast<size_t>(st.st_size);
+  if (length == 0) length = file_size - std::min<uint64_t>(offset, file_size);
+  if (offset > file_size || length > file_size - offset || length < 512) {
+    Die("not a vmdk (offset and length outside the file)");
+  }
+  size_t size = static_cast<size_t>(length);
   // Mapped and faulted in up front, so that only the codecs are timed.
-  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  void* map =
+      mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   if (map == MAP_FAILED) Die("mmap failed");
-  const uint8_t* f = static_cast<const uint8_t*>(map);
+  const uint8_t* f = static_cast<const uint8_t*>(map) + offset;
   if (Le32(f) != 0x564d444b) Die("not a sparse vmdk (magic)");
   uint64_t grain_bytes = Le64(f + 20) * 512;
   uint64_t overhead = Le64(f + 64) * 512;
@@ -206,12 +231,12 @@ int Grains(const char* path, uint64_t sample_bytes) {
   Rate("libdeflate_deflate6", plain.size(), ld_deflate);
   Report("zlib_deflate6_ratio", double(zlib_out) / double(plain.size()));
   Report("libdeflate_deflate6_ratio", double(ld_out) / double(plain.size()));
-  munmap(map, size);
+  munmap(map, file_size);
   close(fd);
   return 0;
 }
 
-int Sha256(const char* path) {
+int Sha256(const char* path, uint64_t offset, uint64_t length) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::vector<uint8_t> buf(1 << 20);
   int fd = open(path, O_RDONLY);
@@ -220,7 +245,10 @@ int Sha256(const char* path) {
   double start = Clock::now();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   for (;;) {
-    ssize_t n = read(fd, buf.data(), buf.size());
+    size_t want = buf.size();
+    if (length != 0) want = std::min<uint64_t>(want, length - total);
+    if (want == 0) break;
+    ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(offset + total));
     if (n < 0) Die("read failed");
     if (n == 0) break;
     EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
@@ -246,17 +274,173 @@ int Sha256(const char* path) {
   return 0;
 }
 
+// Wall-clock time: a write's cost is the device's, not this thread's.
+double WallNow() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+constexpr size_t kBlock = 1 << 20;
+constexpr size_t kPattern = 16;  // distinct 1 MiB blocks, cycled
+
+// kPattern MiB of incompressible bytes (xorshift), 4 KiB aligned for
+// O_DIRECT.
+uint8_t* IncompressibleBlocks() {
+  void* p = nullptr;
+  if (posix_memalign(&p, 4096, kPattern * kBlock) != 0) Die("out of memory");
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  auto* words = static_cast<uint64_t*>(p);
+  for (size_t i = 0; i < kPattern * kBlock / 8; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    words[i] = x;
+  }
+  return static_cast<uint8_t*>(p);
+}
+
+// OpenNew(path, flags): a new empty file, or -1 (errno set).
+int OpenNew(const char* path, int flags) {
+  unlink(path);
+  return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | flags, 0600);
+}
+
+void WriteResult(const char* way, uint64_t bytes, double seconds,
+                 double* best) {
+  double mbps = seconds > 0 ? bytes / seconds / 1e6 : 0.0;
+  std::printf("write_%s_seconds %.3f\nwrite_%s_mbps %.0f\n", way, seconds, way,
+              mbps);
+  *best = std::max(*best, mbps);
+}
+
+// Each returns the seconds, or a negative value when the way is not
+// available here (O_DIRECT refused by the file system).
+double WriteODirect(const char* path, const uint8_t* data, size_t blocks) {
+  int fd = OpenNew(path, O_DIRECT);
+  if (fd < 0) return -1;
+  double start = WallNow();
+  for (size_t i = 0; i < blocks; ++i) {
+    ssize_t n = pwrite(fd, data + (i % kPattern) * kBlock, kBlock,
+                       static_cast<off_t>(i * kBlock));
+    if (n != static_cast<ssize_t>(kBlock)) Die("O_DIRECT pwrite failed");
+  }
+  if (fdatasync(fd) != 0) Die("fdatasync failed");
+  double seconds = WallNow() - start;
+  close(fd);
+  unlink(path);
+  return seconds;
+}
+
+double WriteBuffered(const char* path, const uint8_t* data, size_t blocks) {
+  int fd = OpenNew(path, 0);
+  if (fd < 0) Die(std::string("cannot create ") + path);
+  constexpr size_t kWindow = 8;  // MiB written before their write-back starts
+  double start = WallNow();
+  for (size_t i = 0; i < blocks; ++i) {
+    ssize_t n = pwrite(fd, data + (i % kPattern) * kBlock, kBlock,
+                       static_cast<off_t>(i * kBlock));
+    if (n != static_cast<ssize_t>(kBlock)) Die("buffered write failed");
+    if ((i + 1) % kWindow == 0) {
+      sync_file_range(fd, static_cast<off_t>((i + 1 - kWindow) * kBlock),
+                      static_cast<off_t>(kWindow * kBlock),
+                      SYNC_FILE_RANGE_WRITE);
+    }
+  }
+  if (fdatasync(fd) != 0) Die("fdatasync failed");
+  double seconds = WallNow() - start;
+  close(fd);
+  unlink(path);
+  return seconds;
+}
+
+#if defined(BENCH_HAVE_LIBURING)
+double WriteIoUring(const char* path, const uint8_t* data, size_t blocks) {
+  constexpr unsigned kDepth = 4;
+  int fd = OpenNew(path, O_DIRECT);
+  if (fd < 0) return -1;
+  io_uring ring;
+  if (io_uring_queue_init(kDepth, &ring, 0) < 0) {
+    close(fd);
+    unlink(path);
+    return -2;  // io_uring refused (kernel setting, seccomp)
+  }
+  double start = WallNow();
+  size_t submitted = 0, completed = 0;
+  while (completed < blocks) {
+    while (submitted < blocks && submitted - completed < kDepth) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+      if (sqe == nullptr) break;
+      io_uring_prep_write(sqe, fd, data + (submitted % kPattern) * kBlock,
+                          kBlock, uint64_t{submitted} * kBlock);
+      ++submitted;
+    }
+    if (io_uring_submit(&ring) < 0) Die("io_uring_submit failed");
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_wait_cqe(&ring, &cqe) < 0) Die("io_uring_wait_cqe failed");
+    do {
+      if (cqe->res != static_cast<int>(kBlock)) Die("io_uring write failed");
+      io_uring_cqe_seen(&ring, cqe);
+      ++completed;
+    } while (io_uring_peek_cqe(&ring, &cqe) == 0);
+  }
+  if (fdatasync(fd) != 0) Die("fdatasync failed");
+  double seconds = WallNow() - start;
+  io_uring_queue_exit(&ring);
+  close(fd);
+  unlink(path);
+  return seconds;
+}
+#endif
+
+int Write(const char* path, uint64_t mib) {
+  if (mib == 0) Die("write: SIZE_MIB must be at least 1");
+  uint8_t* data = IncompressibleBlocks();
+  uint64_t bytes = mib * kBlock;
+  double best = 0;
+  double s = WriteODirect(path, data, mib);
+  if (s >= 0) {
+    WriteResult("odirect", bytes, s, &best);
+  } else {
+    std::printf("write_odirect_mbps unsupported\n");
+  }
+#if defined(BENCH_HAVE_LIBURING)
+  s = WriteIoUring(path, data, mib);
+  if (s >= 0) {
+    WriteResult("io_uring", bytes, s, &best);
+  } else {
+    std::printf("write_io_uring_mbps %s\n",
+                s == -1 ? "unsupported" : "refused");
+  }
+#else
+  std::printf("write_io_uring_mbps not_built\n");
+#endif
+  WriteResult("buffered", bytes, WriteBuffered(path, data, mib), &best);
+  std::printf("write_bytes %llu\nwrite_best_mbps %.0f\n",
+              static_cast<unsigned long long>(bytes), best);
+  free(data);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "grains" && (argc == 3 || argc == 4)) {
-    uint64_t sample = argc == 4 ? std::strtoull(argv[3], nullptr, 10) : 128;
-    return Grains(argv[2], sample << 20);
+  auto number = [&](int i) { return std::strtoull(argv[i], nullptr, 10); };
+  if (mode == "grains" && (argc == 3 || argc == 4 || argc == 6)) {
+    uint64_t sample = argc >= 4 ? number(3) : 128;
+    return Grains(argv[2], sample << 20, argc == 6 ? number(4) : 0,
+                  argc == 6 ? number(5) : 0);
   }
-  if (mode == "sha256" && argc == 3) return Sha256(argv[2]);
+  if (mode == "sha256" && (argc == 3 || argc == 5)) {
+    return Sha256(argv[2], argc == 5 ? number(3) : 0,
+                  argc == 5 ? number(4) : 0);
+  }
+  if (mode == "write" && argc == 4) return Write(argv[2], number(3));
   std::fprintf(stderr,
-               "usage: bench_limits grains DISK.vmdk [SAMPLE_MIB]\n"
-               "       bench_limits sha256 FILE\n");
+               "usage: bench_limits grains DISK.vmdk [SAMPLE_MIB [OFFSET "
+               "LENGTH]]\n"
+               "       bench_limits sha256 FILE [OFFSET LENGTH]\n"
+               "       bench_limits write FILE SIZE_MIB\n");
   return 2;
 }
