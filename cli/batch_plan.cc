@@ -31,8 +31,7 @@ const std::vector<std::string_view> kHostKeys = {"max_jobs"};
 const std::vector<std::string_view> kSharedKeys = {
     "connect",  "pool",      "storage_dir", "format", "networks",   "bridges",
     "disk_bus", "nic_model", "virt_type",   "vsys",   "deployment", "props",
-    "ca",       "start",     "force",       "verify", "threads",
-    "upload"};
+    "ca",       "start",     "force",       "verify", "threads",    "upload"};
 // Keys only an import item has.
 const std::vector<std::string_view> kItemKeys = {"kind", "id", "input", "name"};
 // Settings of an export item, which the defaults may also hold ("connect"
