@@ -296,6 +296,7 @@ TEST_CASE("batch: settings that shape the result, and those that do not") {
       {"start", [](BatchItem& i) { i.import.start = true; }},
       {"force", [](BatchItem& i) { i.import.force = true; }},
       {"threads", [](BatchItem& i) { i.import.threads = 3; }},
+      {"upload", [](BatchItem& i) { i.import.upload = true; }},
       {"ca", [](BatchItem& i) { i.import.ca_file = "/ca.pem"; }},
       {"input path", [](BatchItem& i) { i.import.input = "/moved/web.ova"; }},
       {"network order",

@@ -31,7 +31,7 @@ const std::vector<std::string_view> kHostKeys = {"max_jobs"};
 const std::vector<std::string_view> kSharedKeys = {
     "connect",  "pool",      "storage_dir", "format", "networks",   "bridges",
     "disk_bus", "nic_model", "virt_type",   "vsys",   "deployment", "props",
-    "ca",       "start",     "force",       "verify", "threads"};
+    "ca",       "start",     "force",       "verify", "threads",    "upload"};
 // Keys only an import item has.
 const std::vector<std::string_view> kItemKeys = {"kind", "id", "input", "name"};
 // Settings of an export item, which the defaults may also hold ("connect"
@@ -140,6 +140,8 @@ Status ApplyShared(const json& obj, const std::string& where,
       ASSIGN_OR_RETURN(r.force, Bool(v, where, key));
     } else if (key == "verify") {
       ASSIGN_OR_RETURN(r.verify, Bool(v, where, key));
+    } else if (key == "upload") {
+      ASSIGN_OR_RETURN(r.upload, Bool(v, where, key));
     } else if (key == "threads") {
       if (!v.is_number_integer() || v.get<int64_t>() < 0 ||
           v.get<int64_t>() > kMaxThreads) {

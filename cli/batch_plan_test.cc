@@ -42,7 +42,7 @@ TEST_CASE("batch plan: a good plan, defaults merged, paths resolved") {
       "start": true
     },
     "items": [
-      {"input": "exports/web.ova", "name": "web01",
+      {"input": "exports/web.ova", "name": "web01", "upload": true,
        "networks": {"VM Network": "bridge:br0", "Backup": "none"},
        "props": {"port": "443"}},
       {"input": "/srv/db.ova", "id": "db-on-host2",
@@ -73,6 +73,7 @@ TEST_CASE("batch plan: a good plan, defaults merged, paths resolved") {
   CHECK(web.import.start);
   CHECK_FALSE(web.import.force);
   CHECK(web.import.verify);
+  CHECK(web.import.upload);
   // Networks merge name by name: the item's "VM Network" wins.
   REQUIRE(web.import.policy.networks.size() == 3);
   std::map<std::string, NetworkMapping> nets;
@@ -95,6 +96,7 @@ TEST_CASE("batch plan: a good plan, defaults merged, paths resolved") {
   CHECK(db.import.ca_file == "/plans/ca.pem");
   CHECK(db.import.vsys == "1");
   CHECK_FALSE(db.import.verify);
+  CHECK_FALSE(db.import.upload);
   CHECK(db.import.threads == 4);
   CHECK(db.import.policy.nic_model == NicModelChoice::kE1000);
   CHECK(db.import.policy.virt_type == VirtType::kQemu);

@@ -31,6 +31,10 @@ Result<ImportRequest> ImportArgs::ToRequest() const {
   r.pool = pool;
   r.pool_named = pool_named;
   r.storage_dir = storage_dir;
+  if (upload && !storage_dir.empty()) {
+    return UsageError("--upload does not go with --storage-dir");
+  }
+  r.upload = upload;
   ASSIGN_OR_RETURN(r.format, Choose("--format", format, ParseVolumeFormat,
                                     VolumeFormatNames()));
   ASSIGN_OR_RETURN(
@@ -90,6 +94,9 @@ void AddImportOptions(CLI::App& cmd, ImportArgs& a, bool for_run) {
         ->each([&a](const std::string&) { a.pool_named = true; });
     cmd.add_option("--storage-dir", a.storage_dir,
                    "write the disks as files in DIR instead of a pool");
+    cmd.add_flag("--upload", a.upload,
+                 "send the disks through libvirt's volume upload streams "
+                 "even when the pool's files are on this host");
     cmd.add_flag("--start", a.start, "start the domains once defined");
     cmd.add_flag("--force", a.force,
                  "replace an existing domain and volumes of the same name");

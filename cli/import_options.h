@@ -39,6 +39,7 @@ struct ImportArgs {
   bool force = false;
   bool no_verify = false;
   bool convert_guest = false;
+  bool upload = false;
 
   // kUsage naming the option for a malformed value.
   Result<ImportRequest> ToRequest() const;

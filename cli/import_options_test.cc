@@ -123,6 +123,18 @@ std::vector<std::string> CompletionWords(const std::string& script,
   return words;
 }
 
+TEST_CASE("import options: --upload, but not with --storage-dir or for run") {
+  CHECK(!ParseImport({"a.ova"}).request->upload);
+  Parsed p = ParseImport({"a.ova", "--upload", "--pool", "p"});
+  REQUIRE(p.request);
+  CHECK(p.request->upload);
+  p = ParseImport({"a.ova", "--upload", "--storage-dir", "d"});
+  CHECK(!p.request);
+  CHECK(p.error == "--upload does not go with --storage-dir");
+  p = ParseImport({"a.ova", "--upload"}, true);
+  CHECK(p.error.rfind("PARSE: ", 0) == 0);
+}
+
 TEST_CASE("import options: bash completion offers the names of the tables") {
   // The script cannot include a header: it is held to the tables here.
   auto script =

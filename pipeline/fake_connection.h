@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -239,6 +241,12 @@ class FakeConnection : public Connection {
     v.info.path = p->second.target_path + "/" + name;
     v.info.format = format;
     v.info.capacity = capacity;
+    // A pool whose target is a real directory (a test's) gets the volume's
+    // empty file there, as a dir pool's daemon makes it.
+    std::error_code ec;
+    if (std::filesystem::is_directory(p->second.target_path, ec)) {
+      std::ofstream(v.info.path, std::ios::binary);
+    }
     volumes[{pool, name}] = v;
     RETURN_IF_ERROR(After("CreateVolume"));
     return v.info;
@@ -247,9 +255,11 @@ class FakeConnection : public Connection {
                       const std::string& name) override {
     std::lock_guard<std::mutex> lock(mu_);
     RETURN_IF_ERROR(Before("DeleteVolume", pool + "/" + name));
-    if (!volumes.erase({pool, name})) {
-      return NotFound("volume", pool + "/" + name);
-    }
+    auto v = volumes.find({pool, name});
+    if (v == volumes.end()) return NotFound("volume", pool + "/" + name);
+    std::error_code ec;
+    std::filesystem::remove(v->second.info.path, ec);
+    volumes.erase(v);
     return After("DeleteVolume");
   }
   Status RefreshPool(const std::string& pool) override {

@@ -225,6 +225,11 @@ class Importer {
   }
 
   Status ChooseStorage() {
+    if (request_.upload && !request_.storage_dir.empty()) {
+      return UsageError(
+          "--upload sends the disks to a pool; it does not go with "
+          "--storage-dir");
+    }
     if (!request_.storage_dir.empty()) {
       storage_.files = true;
       storage_.dir = request_.storage_dir;
@@ -407,7 +412,8 @@ class Importer {
     }
     return OpenVolumeDestination(conn_, storage_.pool, job.name, capacity,
                                  std::string(ToString(job.format)),
-                                 storage_.in_place, txn_, &report_.warnings);
+                                 storage_.in_place && !request_.upload, txn_,
+                                 &report_.warnings);
   }
 
   Status WriteWithoutData(CopyJob& job) {

@@ -43,6 +43,10 @@ struct ImportRequest {
   // a dry run; like virt-install's, it stays if the import then fails.
   bool pool_named = false;
   std::string storage_dir;  // --storage-dir: files here, not volumes
+  // --upload: the disks go through virStorageVolUpload streams even when
+  // the pool's files could be written in place (a local pool). Not with
+  // storage_dir (kUsage).
+  bool upload = false;
   VolumeFormat format = VolumeFormat::kQcow2;
   ImportPolicy policy;     // disk bus, NIC model, networks, virt type
   std::string vsys;        // --vsys: index (0-based), id or name

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/file.h"
 #include "core/io_faults.h"
 #include "ova/test_fixtures.h"
 #include "pipeline/fake_connection.h"
@@ -94,6 +95,56 @@ TEST_CASE("import (fake host): two volumes streamed, then one domain") {
   // The domain carries the import's id; the journal is gone once committed.
   CHECK(f.conn.domains.at("fakevm").xml.find("import-id") != std::string::npos);
   CHECK(NoJournal(f.dir.Join("journal")));
+}
+
+// A pool whose files this process can open: written in place, or with
+// --upload through the upload stream all the same (the file stays empty:
+// the fake keeps what was uploaded).
+TEST_CASE("import (fake host): a local pool, in place or --upload") {
+  for (bool upload : {false, true}) {
+    CAPTURE(upload);
+    Fixture f;
+    std::string images = f.dir.Join("images");
+    std::filesystem::create_directory(images);
+    f.conn.local = true;
+    f.conn.pools["default"].is_local = true;
+    f.conn.pools["default"].target_path = images;
+    ImportRequest req = f.Request();
+    req.upload = upload;
+    auto r = ImportAppliance(f.conn, req);
+    REQUIRE_OK(r);
+    CHECK_FALSE(r->warnings.Has("import.upload-fallback"));
+    REQUIRE(r->domains.size() == 1);
+    REQUIRE(r->domains[0].volumes.size() == 2);
+    int uploads = 0, writes = 0;
+    for (const std::string& c : f.conn.Calls()) {
+      uploads += c.rfind("OpenUpload ", 0) == 0;
+      writes += c.rfind("UploadWrite", 0) == 0;
+    }
+    CHECK(uploads == (upload ? 2 : 0));
+    CHECK((writes > 0) == upload);
+    for (const ImportedVolume& v : r->domains[0].volumes) {
+      std::string file = images + "/" + v.name;
+      auto bytes = ReadSmallFile(file, 64 << 20);
+      REQUIRE_OK(bytes);
+      const auto& fv = f.conn.volumes.at({"default", v.name});
+      // In place: a qcow2 image in the file; uploaded: in the fake.
+      const std::string& got = upload ? fv.data : *bytes;
+      CHECK(got.rfind("QFI\xfb", 0) == 0);
+      CHECK((upload ? *bytes : fv.data).empty());
+    }
+  }
+}
+
+TEST_CASE("import (fake host): --upload with --storage-dir is a usage error") {
+  Fixture f;
+  ImportRequest req = f.Request();
+  req.upload = true;
+  req.storage_dir = f.dir.path();
+  auto r = ImportAppliance(f.conn, req);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == ErrorCode::kUsage);
+  CHECK(Changes(f.conn).empty());
 }
 
 TEST_CASE(

@@ -29,6 +29,11 @@ expect_err_contains "host bridge 'no-such-br0' does not exist" "--bridge was par
 imp --name env --prop hostname=router1 "$pkg"
 expect_rc 0 "--prop VALUE INPUT"
 
+# --upload sends to a pool: with --storage-dir it is a usage error.
+imp --upload "$ova"
+expect_rc 2 "--upload --storage-dir"
+expect_err_contains "--upload does not go with --storage-dir" "--upload's usage error"
+
 # A second word after --prop's value is an extra argument: a usage error.
 imp "$pkg" --prop hostname=a enable-ssh-server=true
 expect_rc 2 "--prop a=1 b=2"

@@ -57,6 +57,33 @@ if "$OVA2VIRT" import -q -c "$uri" --pool imp --name e2e-start \
 else
     fail "import --start"
 fi
+# --upload: the local pool's volumes through upload streams all the same,
+# qcow2 and raw (whose zeros go as holes: the file stays sparse).
+for fmt in qcow2 raw; do
+    dom="e2e-upload-$fmt"
+    if ! "$OVA2VIRT" import -q -c "$uri" --pool imp --name "$dom" \
+        --network '*=user' --upload --format "$fmt" \
+        "$SAMPLES/ova2virt-sample-bios.ova"; then
+        fail "import --upload --format $fmt"
+        continue
+    fi
+    path=$(virsh_q vol-path --pool imp "$dom-disk1.$fmt")
+    qemu-img compare -q "$SAMPLES/ova2virt-sample-bios.raw" "$path" ||
+        fail "--upload $fmt: the volume differs from the original disk"
+    if [ "$fmt" = raw ]; then
+        [ "$(du -k "$path" | cut -f1)" -lt \
+            "$(($(stat -c %s "$path") / 1024))" ] ||
+            fail "--upload raw: the volume is not sparse"
+    fi
+    virsh_q undefine "$dom" >/dev/null
+    virsh_q vol-delete --pool imp "$dom-disk1.$fmt" >/dev/null
+done
+if "$OVA2VIRT" import -q -c "$uri" --pool imp --upload --storage-dir "$work" \
+    "$SAMPLES/ova2virt-sample-bios.ova" 2>"$work/upload-usage.err"; then
+    fail "--upload with --storage-dir was accepted"
+else
+    [ $? -eq 2 ] || fail "--upload with --storage-dir: not exit 2"
+fi
 expect_clean "after the good imports"
 
 # --- failures: each one leaves nothing ---------------------------------
