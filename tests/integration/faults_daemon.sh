@@ -118,10 +118,22 @@ want io && for pool in inplace upload; do
         case $op in write) err=ENOSPC ;; *) err=EIO ;; esac
         n=1
         while [ "$n" -le "$total" ]; do
-            OVA2VIRT_FAULT="$op:$n:$err" import "$pool"
+            OVA2VIRT_FAULT="$op:$n:$err" OVA2VIRT_FAULT_COUNTS="$work/counts.run" \
+                import "$pool"
             rc=$?
             runs=$((runs + 1))
-            if [ "$rc" -eq 0 ]; then
+            # Writes behind the conversion are gathered as they queue up, so
+            # a run may make fewer writes than the counting run: then the
+            # fault was never reached (the import must still be right).
+            made=$(awk -v o="$op" '$1 == o { print $2 }' "$work/counts.run")
+            if [ "$rc" -eq 0 ] && [ "${made:-0}" -lt "$n" ]; then
+                echo "$pool: $op $n of $total: not reached (this run made $made)"
+                checks=$((checks + 1))
+                path=$(virsh_q vol-path --pool "$pool" fi-disk1.qcow2 2>/dev/null)
+                [ -n "$path" ] || fail "$pool: $op $n: no volume after a successful import"
+                remove_import
+                expect_clean "$pool: $op $n (after removing the import)"
+            elif [ "$rc" -eq 0 ]; then
                 check_succeeded "$pool: $op $n of $total" "$pool"
             else
                 check_failed "$pool: $op $n of $total" "$rc"
