@@ -28,6 +28,16 @@ void WorkerPool::Submit(Job* job) {
 
 void WorkerPool::Wait(Job* job) {
   std::unique_lock lock(mu_);
+  // Not started yet (its worker not woken, or descheduled by the other
+  // stages' threads): run it here rather than wait for it to start.
+  if (!job->done_ && !queue_.empty() && queue_.front() == job) {
+    queue_.pop_front();
+    lock.unlock();
+    job->Run();
+    lock.lock();
+    job->done_ = true;
+    return;
+  }
   done_.wait(lock, [&] { return job->done_; });
 }
 

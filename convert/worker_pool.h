@@ -15,7 +15,8 @@ namespace ova2virt {
 
 class WorkerPool {
  public:
-  // A unit of work. Run() executes on a worker thread; the job must stay
+  // A unit of work. Run() executes on a worker thread (or on the owner's,
+  // in Wait()); the job must stay
   // alive until Wait() returned for it (or the pool was destroyed).
   class Job {
    public:
@@ -34,7 +35,8 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void Submit(Job* job);
-  // Blocks until `job` has run.
+  // Blocks until `job` has run; runs it on the calling thread if no worker
+  // has started it.
   void Wait(Job* job);
   int threads() const { return static_cast<int>(threads_.size()); }
 

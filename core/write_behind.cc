@@ -150,6 +150,9 @@ void WriteBehindSink::Loop() {
 Status WriteBehindSink::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return queue_.empty() && !writing_; });
+  // A flushed output is usually complete, and its destination may live on
+  // until the whole import commits: give the copy buffers back.
+  spare_.clear();
   return error_;
 }
 

@@ -62,16 +62,19 @@ class InPlaceVolume : public DiskDestination {
   std::string path_;
 };
 
+// A volume upload stream, fed from a thread of its own as a file is: the
+// conversion goes on while the stream waits for the daemon.
 class UploadedVolume : public DiskDestination {
  public:
   UploadedVolume(std::unique_ptr<BlockSink> upload, std::string path)
-      : upload_(std::move(upload)), path_(std::move(path)) {}
-  BlockSink& sink() override { return *upload_; }
-  Status Commit() override { return upload_->Close(); }
+      : upload_(std::move(upload)), behind_(*upload_), path_(std::move(path)) {}
+  BlockSink& sink() override { return behind_; }
+  Status Commit() override { return behind_.Close(); }
   std::string path() const override { return path_; }
 
  private:
   std::unique_ptr<BlockSink> upload_;
+  WriteBehindSink behind_;  // after upload_: destroyed (joined) first
   std::string path_;
 };
 
