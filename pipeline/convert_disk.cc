@@ -17,8 +17,8 @@
 #include "convert/vmdk_stream_writer.h"
 #include "core/compress.h"
 #include "core/file.h"
-#include "core/write_behind.h"
 #include "core/strings.h"
+#include "core/write_behind.h"
 
 namespace ova2virt {
 namespace {
