@@ -17,8 +17,8 @@
 #include "convert/vmdk_stream_writer.h"
 #include "core/compress.h"
 #include "core/file.h"
+#include "core/image_file_sink.h"
 #include "core/strings.h"
-#include "core/write_behind.h"
 
 namespace ova2virt {
 namespace {
@@ -264,13 +264,10 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   }
   // A disk image written to a file is not read back by this process:
   // aligned runs go straight to the disk (stdout stays buffered).
-  FileBlockSink file_sink(
-      *out_file, req.output == "-" ? FileBlockSink::Mode::kBuffered
-                                   : FileBlockSink::Mode::kDirectWhenAligned);
-  // Written on a thread of its own, behind the conversion; small appends
-  // (scattered data) gathered into large writes first.
-  WriteBehindSink behind(file_sink);
-  GatheringBlockSink block_sink(behind);
+  ImageFileSink image(*out_file, req.output == "-"
+                                     ? FileBlockSink::Mode::kBuffered
+                                     : FileBlockSink::Mode::kDirectWhenAligned);
+  BlockSink& block_sink = image.sink();
   std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {
@@ -289,8 +286,7 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   co.label = req.input == "-" ? "stdin" : BaseName(req.input);
   co.input_name = req.input == "-" ? "stdin" : req.input;
   ASSIGN_OR_RETURN(ConvertStats stats, ConvertDisk(reader, *writer, co));
-  RETURN_IF_ERROR(block_sink.Flush());
-  RETURN_IF_ERROR(behind.Flush());
+  RETURN_IF_ERROR(image.Flush());
   if (stream_sink) RETURN_IF_ERROR(stream_sink->Close());
   if (tmp != nullptr) RETURN_IF_ERROR(tmp->Commit());
 

@@ -1,27 +1,20 @@
 #include "pipeline/disk_destination.h"
 
 #include "core/file.h"
+#include "core/image_file_sink.h"
 #include "core/write_behind.h"
 
 namespace ova2virt {
 namespace {
 
-// Disk images written to files: small appends gathered into large writes,
-// written on a thread of their own behind the conversion, large aligned
-// writes past the page cache (see GatheringBlockSink, WriteBehindSink and
-// FileBlockSink).
+// Disk images written to files (see ImageFileSink).
 class FileDestination : public DiskDestination {
  public:
   FileDestination(std::unique_ptr<TempOutputFile> out, Transaction& txn)
-      : out_(std::move(out)),
-        file_sink_(out_->file(), FileBlockSink::Mode::kDirectWhenAligned),
-        behind_(file_sink_),
-        sink_(behind_),
-        txn_(txn) {}
-  BlockSink& sink() override { return sink_; }
+      : out_(std::move(out)), image_(out_->file()), txn_(txn) {}
+  BlockSink& sink() override { return image_.sink(); }
   Status Commit() override {
-    RETURN_IF_ERROR(sink_.Flush());
-    RETURN_IF_ERROR(behind_.Flush());
+    RETURN_IF_ERROR(image_.Flush());
     RETURN_IF_ERROR(out_->Commit());
     // From now on the file has its final name: the transaction removes it
     // if a later step fails.
@@ -32,33 +25,24 @@ class FileDestination : public DiskDestination {
 
  private:
   std::unique_ptr<TempOutputFile> out_;
-  FileBlockSink file_sink_;
-  WriteBehindSink behind_;
-  GatheringBlockSink sink_;
+  ImageFileSink image_;
   Transaction& txn_;
 };
 
 class InPlaceVolume : public DiskDestination {
  public:
   InPlaceVolume(File file, std::string path)
-      : file_(std::move(file)),
-        file_sink_(file_, FileBlockSink::Mode::kDirectWhenAligned),
-        behind_(file_sink_),
-        sink_(behind_),
-        path_(std::move(path)) {}
-  BlockSink& sink() override { return sink_; }
+      : file_(std::move(file)), image_(file_), path_(std::move(path)) {}
+  BlockSink& sink() override { return image_.sink(); }
   Status Commit() override {
-    RETURN_IF_ERROR(sink_.Flush());
-    RETURN_IF_ERROR(behind_.Flush());
+    RETURN_IF_ERROR(image_.Flush());
     return file_.Sync();
   }
   std::string path() const override { return path_; }
 
  private:
   File file_;
-  FileBlockSink file_sink_;
-  WriteBehindSink behind_;
-  GatheringBlockSink sink_;
+  ImageFileSink image_;
   std::string path_;
 };
 
