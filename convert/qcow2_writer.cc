@@ -50,11 +50,7 @@ Status Qcow2Writer::AppendClusters(uint64_t guest,
                                    uint64_t count) {
   static const std::vector<uint8_t> kZeros(kCs, 0);
   uint64_t host = next_host_;
-  if (lease_ != nullptr) {
-    RETURN_IF_ERROR(sink_.WriteLeased(host * kCs, data, *lease_));
-  } else {
-    RETURN_IF_ERROR(sink_.WriteAt(host * kCs, data));
-  }
+  RETURN_IF_ERROR(sink_.WriteLeased(host * kCs, data, lease_));
   // The disk's last cluster may be short: complete it so the data area
   // stays a whole number of clusters for a sequential sink.
   uint64_t pad = count * kCs - data.size();
@@ -104,10 +100,10 @@ Status Qcow2Writer::WriteDataRun(const DataRun& run) {
   // no need to read it again.
   uint64_t g = run.nonzero_granule;
   clusters_checked_ = g != 0 && g <= kCs && kCs % g == 0 && run.offset % g == 0;
-  lease_ = run.lease != nullptr ? &run.lease : nullptr;
+  lease_ = run.lease;
   Status s = WriteRun(run.offset, run.data);
   clusters_checked_ = false;
-  lease_ = nullptr;
+  lease_.reset();
   return s;
 }
 

@@ -76,8 +76,9 @@ class Qcow2Writer : public DiskWriter {
   bool finished_ = false;
   // While writing a run whose whole clusters are known to hold data.
   bool clusters_checked_ = false;
-  // While writing a run whose bytes are leased (DataRun::lease).
-  const BufferLease* lease_ = nullptr;
+  // The lease of the run being written (DataRun::lease; empty for bytes
+  // that are not leased, which sinks then copy if they keep them).
+  BufferLease lease_;
   std::vector<Extent> extents_;
   std::map<uint64_t, Partial> partials_;
   // Clusters flushed before they were complete, and where they went: later

@@ -76,9 +76,7 @@ Status RawWriter::WriteRun(uint64_t offset, std::span<const uint8_t> data) {
       i += next;
     }
     std::span<const uint8_t> stretch = data.subspan(start, i - start);
-    RETURN_IF_ERROR(lease_ != nullptr
-                        ? sink_.WriteLeased(offset + start, stretch, *lease_)
-                        : sink_.WriteAt(offset + start, stretch));
+    RETURN_IF_ERROR(sink_.WriteLeased(offset + start, stretch, lease_));
     bytes_written_ += i - start;
     blocks_written_ += DivRoundUp(i - start, kBlockSize);
   }
@@ -86,9 +84,9 @@ Status RawWriter::WriteRun(uint64_t offset, std::span<const uint8_t> data) {
 }
 
 Status RawWriter::WriteDataRun(const DataRun& run) {
-  lease_ = run.lease != nullptr ? &run.lease : nullptr;
+  lease_ = run.lease;
   Status s = WriteRun(run.offset, run.data);
-  lease_ = nullptr;
+  lease_.reset();
   return s;
 }
 

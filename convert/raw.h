@@ -62,8 +62,9 @@ class RawWriter : public DiskWriter {
   uint64_t capacity_;
   uint64_t bytes_written_ = 0;
   uint64_t blocks_written_ = 0;
-  // While writing a run whose bytes are leased (DataRun::lease).
-  const BufferLease* lease_ = nullptr;
+  // The lease of the run being written (DataRun::lease; empty for bytes
+  // that are not leased, which sinks then copy if they keep them).
+  BufferLease lease_;
 };
 
 }  // namespace ova2virt
