@@ -41,10 +41,12 @@ uint64_t Mix(uint64_t x) {
 
 }  // namespace
 
-// A piece of the compressed stream, read in place.
+// A piece of the compressed stream, read in place. Its buffer is not
+// zero-filled (only bytes [0, end) are ever read; a reused chunk holds old
+// bytes anyway) and is aligned, as direct reads into it would need.
 struct VmdkStreamReader::Chunk {
   explicit Chunk(size_t capacity) : data(capacity) {}
-  std::vector<uint8_t> data;
+  AlignedBuffer data;
   size_t end = 0;       // bytes held
   size_t pos = 0;       // bytes parsed
   uint64_t offset = 0;  // stream offset of data[0]
