@@ -16,8 +16,8 @@ namespace ova2virt {
 class WorkerPool {
  public:
   // A unit of work. Run() executes on a worker thread (or on the owner's,
-  // in Wait()); the job must stay
-  // alive until Wait() returned for it (or the pool was destroyed).
+  // in Wait()); the job must stay alive until Wait() returned for it (or
+  // the pool was destroyed).
   class Job {
    public:
     virtual ~Job() = default;
