@@ -262,18 +262,21 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
     ASSIGN_OR_RETURN(tmp, TempOutputFile::Create(req.output, req.replace));
     out_file = &tmp->file();
   }
-  // A disk image written to a file is not read back by this process:
-  // aligned runs go straight to the disk (stdout stays buffered).
-  ImageFileSink image(*out_file, req.output == "-"
-                                     ? FileBlockSink::Mode::kBuffered
-                                     : FileBlockSink::Mode::kDirectWhenAligned);
-  BlockSink& block_sink = image.sink();
+  // qcow2 and raw are written by offset: a disk image written to a file is
+  // not read back by this process, so aligned runs go straight to the disk
+  // (stdout stays buffered). A streamOptimized VMDK is written in order.
+  std::optional<ImageFileSink> image;  // its writer thread only when needed
+  if (format == "qcow2" || format == "raw") {
+    image.emplace(*out_file, req.output == "-"
+                                 ? FileBlockSink::Mode::kBuffered
+                                 : FileBlockSink::Mode::kDirectWhenAligned);
+  }
   std::optional<FileSink> stream_sink;  // its buffer only when needed
   std::unique_ptr<DiskWriter> writer;
   if (format == "qcow2") {
-    writer = std::make_unique<Qcow2Writer>(block_sink, reader.capacity());
+    writer = std::make_unique<Qcow2Writer>(image->sink(), reader.capacity());
   } else if (format == "raw") {
-    writer = std::make_unique<RawWriter>(block_sink, reader.capacity());
+    writer = std::make_unique<RawWriter>(image->sink(), reader.capacity());
   } else {
     stream_sink.emplace(*out_file, 4 << 20);
     writer = std::make_unique<VmdkStreamWriter>(*stream_sink, reader.capacity(),
@@ -286,7 +289,7 @@ Result<ConvertReport> ConvertDiskImage(const ConvertRequest& req,
   co.label = req.input == "-" ? "stdin" : BaseName(req.input);
   co.input_name = req.input == "-" ? "stdin" : req.input;
   ASSIGN_OR_RETURN(ConvertStats stats, ConvertDisk(reader, *writer, co));
-  RETURN_IF_ERROR(image.Flush());
+  if (image) RETURN_IF_ERROR(image->Flush());
   if (stream_sink) RETURN_IF_ERROR(stream_sink->Close());
   if (tmp != nullptr) RETURN_IF_ERROR(tmp->Commit());
 
