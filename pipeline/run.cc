@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -127,7 +128,13 @@ Status WaitForGuests(Connection& conn, const ImportReport& report,
     for (size_t i = 0; i < logs.size(); ++i) {
       RETURN_IF_ERROR(logs[i].Pump(request.console));
       if (logs[i].any() && !times[i].first_console_byte) {
-        times[i].first_console_byte = SecondsSince(start);
+        // Seen now, written earlier: a guest that printed and powered off
+        // since the last look had its power-off noted just above, yet it
+        // printed first (CI once reported the byte 0.6 ms after the
+        // power-off).
+        double seen = SecondsSince(start);
+        times[i].first_console_byte =
+            times[i].powered_off ? std::min(seen, *times[i].powered_off) : seen;
       }
     }
     if (console != nullptr) RETURN_IF_ERROR(PumpConsole(*console, request));
