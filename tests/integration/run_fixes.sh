@@ -27,9 +27,12 @@ if [ "${1:-}" != inner ]; then
         { echo "SKIP: cannot make a device node"; exit 77; }
     unshare -m true 2>/dev/null || { echo "SKIP: no mount namespaces"; exit 77; }
     # The rest of this script runs in the namespace, where /dev/kvm is the
-    # group-accessible node; the host's /dev/kvm is never touched.
-    exec unshare -m sh -c 'mount --bind "$1" /dev/kvm && exec sh "$2" inner' \
+    # group-accessible node; the host's /dev/kvm is never touched. Not
+    # exec'd: this shell's trap removes the node's directory afterwards (the
+    # inner run makes and removes its own).
+    unshare -m sh -c 'mount --bind "$1" /dev/kvm && exec sh "$2" inner' \
         sh "$tmp/kvm" "$0"
+    exit $?
 fi
 [ "$(stat -c '%a %G' /dev/kvm)" = "660 kvm" ] || fail "the simulation: $(ls -l /dev/kvm)"
 
