@@ -26,8 +26,10 @@ WriteBehindSink::~WriteBehindSink() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    // A batch the writer holds is still counted; it takes its own bytes
+    // off when its write returns.
+    for (const Pending& p : queue_) queued_bytes_ -= p.data.size();
     queue_.clear();
-    queued_bytes_ = 0;
   }
   queued_.notify_all();
   thread_.join();
