@@ -1,10 +1,6 @@
 // Peak memory stays bounded whatever the disk's size: an 8 GiB disk
 // converted between every format in a child process whose peak RSS the
 // parent reads with getrusage().
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <random>
 
 #include "convert/disk_test_util.h"
@@ -14,30 +10,19 @@ namespace ova2virt {
 namespace {
 
 using testing::ConvertFile;
+using testing::PeakRssOfChild;
 using testing::TempDir;
 using testing::VmdkBuilder;
 
 constexpr uint64_t kCapacity = uint64_t{8} << 30;
 constexpr long kLimitKiB = 64 * 1024;
 
-// Runs `body` in a child; returns the child's peak RSS in KiB, or -1 if it
-// failed.
-long PeakRssOf(const std::function<bool()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(body() ? 0 : 1);
-  int status = 0;
-  struct rusage usage = {};
-  if (wait4(pid, &status, 0, &usage) != pid) return -1;
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-  return usage.ru_maxrss;
-}
-
 TEST_CASE("memory: an 8 GiB disk converts in under 64 MiB of RSS") {
   TempDir dir;
   std::string vmdk = dir.Join("big.vmdk");
   // Built in a child of its own, so the fixture's memory is not counted in
   // the conversions below.
-  long built = PeakRssOf([&] {
+  long built = PeakRssOfChild([&] {
     // Mostly zeros so the test is quick; data spread over the whole disk,
     // the last bytes included, so every table level is exercised.
     VmdkBuilder b(VmdkBuilder::Layout::kVmwareStream, kCapacity);
@@ -52,7 +37,7 @@ TEST_CASE("memory: an 8 GiB disk converts in under 64 MiB of RSS") {
     return true;
   });
   REQUIRE(built > 0);
-  long baseline = PeakRssOf([] { return true; });
+  long baseline = PeakRssOfChild([] { return true; });
   MESSAGE("baseline RSS of a child: " << baseline << " KiB");
 
   struct Step {
@@ -65,8 +50,8 @@ TEST_CASE("memory: an 8 GiB disk converts in under 64 MiB of RSS") {
   };
   for (const Step& s : steps) {
     CAPTURE(s.out);
-    long kib =
-        PeakRssOf([&] { return ConvertFile(s.in, s.out, s.format, 2).ok(); });
+    long kib = PeakRssOfChild(
+        [&] { return ConvertFile(s.in, s.out, s.format, 2).ok(); });
     MESSAGE("peak RSS converting to " << s.format << ": " << kib << " KiB");
     CHECK(kib > 0);
     // Above what an idle child holds (which is large under the

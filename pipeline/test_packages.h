@@ -19,11 +19,14 @@
 namespace ova2virt::testing {
 
 // A small appliance: one system "fakevm", a SCSI controller, two 1 MiB
-// streamOptimized disks, a NIC on network "default".
+// streamOptimized disks (or `disk_count` of `disk_bytes`), a NIC on
+// network "default".
 struct TestPackage {
   enum class Order { kDescriptorFirst, kDescriptorLast };
   Order order = Order::kDescriptorFirst;
   bool wrong_digest2 = false;  // the manifest's digest of disk 2 is wrong
+  int disk_count = 2;          // at most 15: one SCSI controller
+  uint64_t disk_bytes = 1 << 20;
 
   // The descriptor, the manifest and the disks (member name, bytes).
   struct Parts {
@@ -42,12 +45,12 @@ struct TestPackage {
     vm.firmware = Firmware::kBios;
     vm.controllers = {Ctl("1", ControllerKind::kScsi,
                           ControllerModel::kLsiLogic, 0, "lsilogic")};
-    for (int i = 1; i <= 2; ++i) {
+    for (int i = 1; i <= disk_count; ++i) {
       std::string bytes = VmdkBuilder(VmdkBuilder::Layout::kVmwareStream,
-                                      RealisticDiskImage(1 << 20, i))
+                                      RealisticDiskImage(disk_bytes, i))
                               .Build();
       Disk d = HardDisk("disk" + std::to_string(i), "1", i - 1, 0);
-      d.capacity = 1 << 20;
+      d.capacity = disk_bytes;
       d.source.href = "fakevm-disk" + std::to_string(i) + ".vmdk";
       d.source.size = bytes.size();
       vm.disks.push_back(d);

@@ -1,7 +1,9 @@
 #include "tests/support/test_util.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -148,6 +150,17 @@ std::string ShellQuote(std::string_view s) {
   }
   out += "'";
   return out;
+}
+
+long PeakRssOfChild(const std::function<bool()>& body) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(body() ? 0 : 1);
+  if (pid < 0) return -1;
+  int status = 0;
+  struct rusage usage = {};
+  if (wait4(pid, &status, 0, &usage) != pid) return -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return usage.ru_maxrss;
 }
 
 }  // namespace ova2virt::testing

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,12 @@ CommandResult RunCommand(const std::string& command);
 bool HaveTool(const std::string& tool);
 // Single-quotes a string for /bin/sh.
 std::string ShellQuote(std::string_view s);
+
+// Runs `body` in a forked child; returns the child's peak RSS in KiB (what
+// getrusage() reports to the parent), or -1 if `body` returned false or the
+// child did not exit. The child starts with the parent's pages: compare
+// two children, or subtract an idle child's figure.
+long PeakRssOfChild(const std::function<bool()>& body);
 
 }  // namespace ova2virt::testing
 
