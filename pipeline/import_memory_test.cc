@@ -11,6 +11,14 @@
 #include "pipeline/import.h"
 #include "pipeline/test_packages.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define OVA2VIRT_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OVA2VIRT_UNDER_ASAN 1
+#endif
+#endif
+
 namespace ova2virt {
 namespace {
 
@@ -52,8 +60,16 @@ TEST_CASE("import memory: a fourth disk costs no more than the first") {
                                         << " KiB");
   REQUIRE(rss1 > 0);
   REQUIRE(rss4 > 0);
+#if defined(OVA2VIRT_UNDER_ASAN)
+  // AddressSanitizer's allocator holds freed blocks in quarantine (every
+  // disk's small allocations stay resident): what this measures is glibc's
+  // allocator and the buffers' mappings, so the imports above only have to
+  // succeed here.
+  MESSAGE("under AddressSanitizer: peak RSS not compared");
+#else
   // Some slack for what a longer import keeps (its report, the journal).
   CHECK(rss4 - rss1 < 4 * 1024);
+#endif
 }
 
 }  // namespace
