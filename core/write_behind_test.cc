@@ -1,5 +1,6 @@
 #include "core/write_behind.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -106,8 +107,9 @@ TEST_CASE(
     std::shared_ptr<AlignedBuffer> b = buffers.Take();
     std::memset(b->data(), 'k' + i, b->size());
     held.push_back(b);
-    // Four consecutive blocks; the first is taken alone by the writer
-    // thread (it waits at the gate), the other three queue behind it.
+    // Four consecutive blocks, queued while the gate is shut: the writer
+    // thread holds the first one or more at the gate, the rest queue
+    // behind them (how many it took first depends on when it woke).
     REQUIRE_OK(sink.WriteLeased(uint64_t(i) * 4096, b->span(), b));
   }
   // The caller let go of its leases; the sink still holds them.
@@ -118,9 +120,11 @@ TEST_CASE(
   std::string want;
   for (int i = 0; i < 4; ++i) want += std::string(4096, char('k' + i));
   CHECK(inner.str() == want);
-  // Gathered: fewer calls than writes, the last one vectored.
+  // Gathered: fewer calls than writes, and one of them vectored, however
+  // the writer split them (1 + 3, 2 + 2, 3 + 1 or all 4 at once).
   CHECK(inner.writes.size() < 4);
-  CHECK(inner.vectored.back());
+  CHECK(std::find(inner.vectored.begin(), inner.vectored.end(), true) !=
+        inner.vectored.end());
 }
 
 TEST_CASE("write-behind sink: a write waits while the budget is queued") {
