@@ -61,14 +61,17 @@
 
 namespace {
 
+// A clock's reading in seconds.
+double Seconds(clockid_t clock) {
+  timespec t;
+  clock_gettime(clock, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
 // CPU time of this thread: what the work costs one core, whatever else
 // the machine is doing (wall time on a busy machine would count waiting).
 struct Clock {
-  static double now() {
-    timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
-  }
+  static double now() { return Seconds(CLOCK_THREAD_CPUTIME_ID); }
 };
 
 double Since(double start) { return Clock::now() - start; }
@@ -280,20 +283,12 @@ int Sha256(const char* path, uint64_t offset, uint64_t length) {
 }
 
 // Wall-clock time: a write's cost is the device's, not this thread's.
-double WallNow() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
-}
+double WallNow() { return Seconds(CLOCK_MONOTONIC); }
 
 // CPU time of the whole process: io_uring may hand writes to kernel
 // worker threads of this process (io-wq), whose time the calling thread's
 // clock would miss.
-double ProcessCpuNow() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
-}
+double ProcessCpuNow() { return Seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kPattern = 16;  // distinct 1 MiB blocks, cycled
@@ -331,7 +326,7 @@ void WriteResult(const char* way, uint64_t bytes, double seconds,
 
 // Each returns the seconds, or a negative value when the way is not
 // available here (O_DIRECT refused by the file system), and sets *cpu to
-// the CPU seconds this thread spent writing.
+// the CPU seconds the process spent writing (ProcessCpuNow).
 double WriteODirect(const char* path, const uint8_t* data, size_t blocks,
                     double* cpu) {
   int fd = OpenNew(path, O_DIRECT);
